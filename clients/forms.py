@@ -1,0 +1,1 @@
+"""Client and case forms arrive with the clients issue."""

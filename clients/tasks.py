@@ -1,0 +1,1 @@
+"""Celery tasks for cases arrive with the reminders issue."""

@@ -1,0 +1,1 @@
+"""Directory forms arrive with the community issue."""

@@ -1,0 +1,1 @@
+"""Writes to the community directory arrive with the community issue."""

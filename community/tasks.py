@@ -1,0 +1,1 @@
+"""Celery tasks for the directory (quality review reminders) arrive with the reminders issue."""

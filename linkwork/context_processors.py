@@ -1,0 +1,56 @@
+"""What every page needs: the service name and the navigation for the user's roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.urls import reverse
+
+from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title
+from linkwork.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+
+    def is_current(self, path: str) -> bool:
+        return path == self.url or (self.url != "/" and path.startswith(self.url))
+
+
+def nav_items(user: Any) -> list[NavItem]:
+    access = access_for(user)
+    items: list[NavItem] = []
+    if access.has(Role.LINK_WORKER):
+        items.append(NavItem("My caseload", reverse("clients:caseload")))
+    if access.has(Role.REFERRER):
+        items.append(NavItem("My referrals", reverse("referrals:mine")))
+    if access.has(*SERVICE_ROLES):
+        items.append(NavItem("Community directory", reverse("community:directory")))
+    if access.has(Role.SUPERVISOR, Role.SERVICE_MANAGER):
+        items.append(NavItem("Caseload dashboard", reverse("outcomes:dashboard")))
+    if access.has(Role.COMMISSIONER, Role.SERVICE_MANAGER):
+        items.append(NavItem("Reports", reverse("outcomes:reports")))
+    if access.has(Role.SITE_ADMIN):
+        items.append(NavItem("Users and organisations", reverse("accounts:admin_home")))
+    return items
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    context: dict[str, Any] = {"service_name": settings.SERVICE_NAME}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    access = access_for(user)
+    items = nav_items(user)
+    context.update(
+        nav_items=items,
+        nav_current=next((i for i in items if i.is_current(request.path)), None),
+        user_roles=sorted(Role(r).label for r in access.roles),
+        link_worker_title=link_worker_title(access.services(*SERVICE_ROLES, Role.REFERRER)),
+    )
+    return context

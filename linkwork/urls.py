@@ -1,0 +1,22 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+
+from linkwork import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
+    path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
+    path("accounts/", include("linkwork.accounts.urls")),
+    path("caseload/", include("clients.urls")),
+    path("referrals/", include("referrals.urls")),
+    path("community/", include("community.urls")),
+    path("outcomes/", include("outcomes.urls")),
+    path("django-admin/", admin.site.urls),
+]
+
+handler403 = "linkwork.views.permission_denied"
+handler404 = "linkwork.views.page_not_found"
+handler500 = "linkwork.views.server_error"

@@ -1,0 +1,1 @@
+"""Outcomes admin arrive with the outcomes issue."""

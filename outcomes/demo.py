@@ -1,0 +1,355 @@
+"""Demo data: one social prescribing service with a PCN of four practices, a user for every role, a
+community directory and clients in realistic states. Deterministic (seeded) and idempotent.
+
+It lives in outcomes because it writes to every app, and outcomes is the only layer allowed to know them all.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from faker import Faker
+
+from clients.models import Case, CaseStatus, Client, ClosureReason, Contact, ContactMethod
+from community.models import Category, CommunityService, Provider, ServiceStatus
+from linkwork.accounts.models import AgencyType, Membership, Organisation, OrganisationKind, Role, User
+from linkwork.nhs import synthetic_nhs_number
+from referrals.models import Referral, ReferralReason, ReferralStatus
+from referrals.services import next_reference
+
+DEMO_SERVICE_NAME = "Riverside Social Prescribing Service"
+DEMO_PASSWORD = "linkwork-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    email: str
+    name: str
+
+
+DEMO_USERS: list[tuple[str, str, str, str]] = [
+    # (email, full name, role, organisation key)
+    ("linkworker@demo.linkwork.test", "Amira Khan", Role.LINK_WORKER, "service"),
+    ("linkworker2@demo.linkwork.test", "Tom Evans", Role.LINK_WORKER, "service"),
+    ("referrer@demo.linkwork.test", "Sally Brown", Role.REFERRER, "practice0"),
+    ("agency@demo.linkwork.test", "Dev Patel", Role.REFERRER, "agency"),
+    ("supervisor@demo.linkwork.test", "Dr Helen O'Neill", Role.SUPERVISOR, "service"),
+    ("manager@demo.linkwork.test", "Grace Okafor", Role.SERVICE_MANAGER, "service"),
+    ("commissioner@demo.linkwork.test", "Peter Lewis", Role.COMMISSIONER, "commissioner"),
+    ("admin@demo.linkwork.test", "Sam Admin", Role.SITE_ADMIN, "service"),
+]
+
+PRACTICES = [
+    ("Riverside Medical Centre", "Y90001"),
+    ("Bridge Street Surgery", "Y90002"),
+    ("Meadow Lane Practice", "Y90003"),
+    ("Oakwood Health Centre", "Y90004"),
+]
+
+GROUPS: list[tuple[str, str, list[str], str, bool]] = [
+    # (provider, service name, categories, schedule, free)
+    (
+        "Riverside Walking Friends",
+        "Wednesday health walk",
+        [Category.PHYSICAL, Category.NATURE],
+        "Wednesdays 10am",
+        True,
+    ),
+    (
+        "Riverside Walking Friends",
+        "Nordic walking for beginners",
+        [Category.PHYSICAL],
+        "Saturdays 9:30am",
+        True,
+    ),
+    (
+        "Oakwood Community Garden",
+        "Growing together",
+        [Category.NATURE, Category.MENTAL_WELLBEING],
+        "Tuesdays and Thursdays 10am to 1pm",
+        True,
+    ),
+    (
+        "Oakwood Community Garden",
+        "Allotment volunteers",
+        [Category.VOLUNTEERING, Category.NATURE],
+        "Sundays 11am",
+        True,
+    ),
+    ("Age Friendly Riverside", "Tea and chat club", [Category.BEFRIENDING], "Mondays 2pm to 4pm", True),
+    (
+        "Age Friendly Riverside",
+        "Telephone befriending",
+        [Category.BEFRIENDING],
+        "Weekly call at a time agreed",
+        True,
+    ),
+    (
+        "Age Friendly Riverside",
+        "Digital skills drop-in",
+        [Category.LEARNING],
+        "Fridays 10am to 12 noon",
+        True,
+    ),
+    (
+        "Riverside Arts Collective",
+        "Art for wellbeing",
+        [Category.ARTS, Category.MENTAL_WELLBEING],
+        "Thursdays 6pm",
+        False,
+    ),
+    ("Riverside Arts Collective", "Community choir", [Category.ARTS], "Tuesdays 7pm", False),
+    ("Citizens Advice Riverside", "Money and debt advice", [Category.MONEY], "By appointment", True),
+    ("Citizens Advice Riverside", "Benefits check", [Category.MONEY], "By appointment", True),
+    ("Riverside Housing Trust", "Tenancy support", [Category.HOUSING], "By referral", True),
+    (
+        "Carers Hub",
+        "Carers cafe",
+        [Category.CARERS, Category.PEER_SUPPORT],
+        "First Monday of the month, 1pm",
+        True,
+    ),
+    ("Carers Hub", "Carers assessment support", [Category.CARERS], "By appointment", True),
+    (
+        "Mind in Riverside",
+        "Peer support group",
+        [Category.PEER_SUPPORT, Category.MENTAL_WELLBEING],
+        "Wednesdays 6pm",
+        True,
+    ),
+    (
+        "Mind in Riverside",
+        "Managing stress course",
+        [Category.MENTAL_WELLBEING, Category.LEARNING],
+        "Six weekly sessions, Mondays 10am",
+        True,
+    ),
+    ("Riverside Leisure Trust", "Gentle exercise class", [Category.PHYSICAL], "Fridays 11am", False),
+    ("Riverside Leisure Trust", "Walking football", [Category.PHYSICAL], "Sundays 10am", False),
+    (
+        "Riverside Faith Forum",
+        "Community lunch",
+        [Category.FAITH_CULTURE, Category.BEFRIENDING],
+        "Thursdays 12:30pm",
+        True,
+    ),
+    (
+        "Riverside Volunteer Centre",
+        "Volunteering taster",
+        [Category.VOLUNTEERING, Category.LEARNING],
+        "Monthly",
+        True,
+    ),
+]
+
+
+def demo_logins() -> list[DemoLogin]:
+    return [DemoLogin(role=str(Role(r).label), email=e, name=n) for e, n, r, _ in DEMO_USERS]
+
+
+@transaction.atomic
+def seed_demo(*, scale: int = 1, seed: int = 2026, today: date | None = None) -> bool:
+    """Create the demo deployment. Returns False (and changes nothing) if it already exists."""
+    if Organisation.objects.filter(name=DEMO_SERVICE_NAME, kind=OrganisationKind.SERVICE).exists():
+        return False
+    rng = random.Random(seed)
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    today = today or timezone.localdate()
+
+    service = Organisation.objects.create(
+        name=DEMO_SERVICE_NAME, kind=OrganisationKind.SERVICE, link_worker_title="Community connector"
+    )
+    pcn = Organisation.objects.create(name="Riverside Primary Care Network", kind=OrganisationKind.PCN)
+    pcn.services.add(service)
+    orgs: dict[str, Organisation] = {"service": service}
+    practices = []
+    for i, (name, ods) in enumerate(PRACTICES):
+        practice = Organisation.objects.create(
+            name=name, kind=OrganisationKind.PRACTICE, ods_code=ods, pcn=pcn
+        )
+        practice.services.add(service)
+        orgs[f"practice{i}"] = practice
+        practices.append(practice)
+    agency = Organisation.objects.create(
+        name="Riverside Council Adult Social Care",
+        kind=OrganisationKind.AGENCY,
+        agency_type=AgencyType.COUNCIL,
+    )
+    agency.services.add(service)
+    orgs["agency"] = agency
+    commissioner = Organisation.objects.create(
+        name="Riverside Integrated Care Board", kind=OrganisationKind.COMMISSIONER
+    )
+    commissioner.services.add(service)
+    orgs["commissioner"] = commissioner
+
+    users: dict[str, User] = {}
+    for email, name, role, org_key in DEMO_USERS:
+        user = User.objects.filter(email=email).first() or User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, full_name=name, is_staff=(role == Role.SITE_ADMIN)
+        )
+        Membership.objects.get_or_create(user=user, organisation=orgs[org_key], role=role)
+        users[email] = user
+    link_workers = [
+        u for (e, _, r, _), u in zip(DEMO_USERS, users.values(), strict=True) if r == Role.LINK_WORKER
+    ]
+    referrers = [users["referrer@demo.linkwork.test"], users["agency@demo.linkwork.test"]]
+
+    providers: dict[str, Provider] = {}
+    for provider_name, name, categories, schedule, free in GROUPS:
+        provider = providers.get(provider_name) or Provider.objects.create(
+            service=service, name=provider_name
+        )
+        providers[provider_name] = provider
+        CommunityService.objects.create(
+            provider=provider,
+            name=name,
+            categories=categories,
+            schedule=schedule,
+            is_free=free,
+            description=f"{name} run by {provider_name}.",
+            postcode=fake.postcode(),
+            status=ServiceStatus.TEMPORARILY_CLOSED if name == "Walking football" else ServiceStatus.ACTIVE,
+        )
+
+    _seed_people(
+        service=service,
+        practices=practices,
+        agency=agency,
+        link_workers=link_workers,
+        referrers=referrers,
+        rng=rng,
+        fake=fake,
+        today=today,
+        count=60 * scale,
+    )
+    return True
+
+
+def _aware(day: date, hour: int = 10) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(hour)))
+
+
+def _seed_people(
+    *,
+    service: Organisation,
+    practices: list[Organisation],
+    agency: Organisation,
+    link_workers: list[User],
+    referrers: list[User],
+    rng: random.Random,
+    fake: Faker,
+    today: date,
+    count: int,
+) -> None:
+    reasons = list(ReferralReason.values)
+    methods = [
+        ContactMethod.PRACTICE,
+        ContactMethod.PHONE,
+        ContactMethod.HOME_VISIT,
+        ContactMethod.VIDEO,
+        ContactMethod.ACCOMPANIED,
+    ]
+    contacts: list[Contact] = []
+    for i in range(count):
+        given, family = fake.first_name(), fake.last_name()
+        dob = fake.date_of_birth(minimum_age=18, maximum_age=92)
+        source = agency if i % 5 == 0 else practices[i % len(practices)]
+        referred_by = referrers[1] if source == agency else (referrers[0] if source == practices[0] else None)
+        # 40 active, 5 paused, 15 closed for every 60 people
+        state = "active" if i % 60 < 40 else ("paused" if i % 60 < 45 else "closed")
+        start = today - timedelta(days=rng.randint(3, 80) if state != "closed" else rng.randint(95, 300))
+        client = Client.objects.create(
+            service=service,
+            given_name=given,
+            family_name=family,
+            date_of_birth=dob,
+            nhs_number=synthetic_nhs_number(rng),
+            postcode=fake.postcode(),
+            address=fake.street_address(),
+            phone=fake.phone_number(),
+            practice=source if source.kind == OrganisationKind.PRACTICE else None,
+        )
+        window_end = Case.window_end_for(start, service.support_window_weeks)
+        closed = state == "closed"
+        case = Case.objects.create(
+            client=client,
+            service=service,
+            link_worker=link_workers[i % len(link_workers)],
+            status=CaseStatus(state),
+            start_date=start,
+            window_end=window_end,
+            closed_on=min(today, window_end) if closed else None,
+            closure_reason=rng.choice(list(ClosureReason.values)) if closed else "",
+            closing_summary="Connected to local groups; wellbeing improved." if closed else "",
+        )
+        received = _aware(start - timedelta(days=rng.randint(1, 6)), 9)
+        Referral.objects.create(
+            reference=next_reference(year=received.year),
+            service=service,
+            source_organisation=source,
+            referred_by=referred_by,
+            given_name=given,
+            family_name=family,
+            date_of_birth=dob,
+            nhs_number=client.nhs_number,
+            postcode=client.postcode,
+            reasons=rng.sample(reasons, rng.randint(1, 3)),
+            status=ReferralStatus.CLOSED if state == "closed" else ReferralStatus.ACCEPTED,
+            received_at=received,
+            decided_at=received + timedelta(days=1),
+            case=case,
+        )
+        elapsed = ((case.closed_on or today) - start).days
+        for n in range(min(12, max(0, elapsed // 9 + rng.randint(-1, 2)))):
+            day = start + timedelta(days=min(elapsed, 2 + n * 8 + rng.randint(0, 3)))
+            contacts.append(
+                Contact(
+                    case=case,
+                    at=_aware(day, 9 + n % 8),
+                    method=rng.choice(methods),
+                    duration_minutes=rng.choice([20, 30, 45, 60]),
+                    attempted_only=rng.random() < 0.1,
+                    notes="Talked about what matters to them and next steps.",
+                    recorded_by=case.link_worker,
+                )
+            )
+    Contact.objects.bulk_create(contacts, batch_size=2000)
+
+    # Referrals still waiting for triage, and some declined.
+    for i in range(12 * max(1, count // 60) + 6 * max(1, count // 60)):
+        waiting = i % 3 != 2
+        received = _aware(today - timedelta(days=rng.randint(0, 10) if waiting else rng.randint(15, 60)), 11)
+        source = practices[i % len(practices)]
+        Referral.objects.create(
+            reference=next_reference(year=received.year),
+            service=service,
+            source_organisation=source,
+            referred_by=referrers[0] if source == practices[0] else None,
+            given_name=fake.first_name(),
+            family_name=fake.last_name(),
+            date_of_birth=fake.date_of_birth(minimum_age=18, maximum_age=90),
+            nhs_number=synthetic_nhs_number(rng),
+            postcode=fake.postcode(),
+            reasons=rng.sample(reasons, rng.randint(1, 2)),
+            status=ReferralStatus.NEW if waiting else ReferralStatus.DECLINED,
+            received_at=received,
+            decided_at=None if waiting else received + timedelta(days=2),
+        )
+
+
+def describe_logins() -> str:
+    lines = [f"Demo logins (password for all: {DEMO_PASSWORD})"]
+    for login in demo_logins():
+        lines.append(f"  {login.role:<16} {login.email:<34} {login.name}")
+    return "\n".join(lines)
+
+
+__all__: list[Any] = ["seed_demo", "describe_logins", "DEMO_PASSWORD", "DEMO_SERVICE_NAME"]

@@ -1,0 +1,1 @@
+"""Outcomes forms arrive with the outcomes issue."""

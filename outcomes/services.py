@@ -1,0 +1,1 @@
+"""Outcomes services arrive with the outcomes issue."""

@@ -1,0 +1,1 @@
+"""Outcomes tasks arrive with the outcomes issue."""

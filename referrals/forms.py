@@ -1,0 +1,1 @@
+"""Referral forms arrive with the referrals issue."""

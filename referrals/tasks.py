@@ -1,0 +1,1 @@
+"""Celery tasks for referrals arrive with the reminders issue."""

@@ -1,0 +1,82 @@
+"""`make run`: migrate, seed demo data on first run, then serve the web app and a Celery worker with beat.
+
+Without DATABASE_URL the settings start an embedded PostgreSQL in .data/postgres (this process holds it
+open, so it stays up while the children run and stops when everything exits); without REDIS_URL Celery
+uses a filesystem broker in .data/celery. Ctrl-C stops everything this started; data persists in .data/.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkwork.settings")
+HOST = os.environ.get("LINKWORK_HOST", "127.0.0.1")
+PORT = os.environ.get("LINKWORK_PORT", "8000")
+
+
+def main() -> int:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from outcomes import demo
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if demo.seed_demo():
+        print("Demo data loaded (first run).")
+    bin_dir = Path(sys.executable).parent
+    children = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT
+        ),
+        subprocess.Popen(
+            [
+                str(bin_dir / "celery"),
+                "-A",
+                "linkwork",
+                "worker",
+                "--beat",
+                "--loglevel=INFO",
+                "--concurrency=1",
+            ],
+            cwd=ROOT,
+        ),
+    ]
+    db = settings.DATABASES["default"]
+    print(f"\nLinkwork is running on http://{HOST}:{PORT}/  (Ctrl-C stops it)")
+    print(f"Database: PostgreSQL at {db.get('HOST') or 'localhost'} / {db['NAME']}")
+    print(f"Celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}")
+    print(demo.describe_logins(), flush=True)
+
+    def stop(*_: object) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,152 @@
+"""Each role's home page, and every page refusing the roles it is not for."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from linkwork.accounts.models import Role
+from tests import factories
+from tests.conftest import PERSONAS, World, login
+
+# page -> personas allowed (200); everyone else signed in gets 403, anonymous goes to the login page.
+PAGES: dict[str, set[str]] = {
+    "clients:caseload": {"link_worker", "other_link_worker"},
+    "referrals:mine": {"referrer", "agency_referrer"},
+    "community:directory": {"link_worker", "other_link_worker", "supervisor", "manager"},
+    "outcomes:dashboard": {"supervisor", "manager"},
+    "outcomes:reports": {"commissioner", "manager"},
+    "accounts:admin_home": {"admin"},
+    "accounts:profile": set(PERSONAS),
+}
+
+HOMES = {
+    "link_worker": "clients:caseload",
+    "referrer": "referrals:mine",
+    "agency_referrer": "referrals:mine",
+    "supervisor": "outcomes:dashboard",
+    "manager": "outcomes:dashboard",
+    "commissioner": "outcomes:reports",
+    "admin": "accounts:admin_home",
+}
+
+
+@pytest.mark.parametrize("page", PAGES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_it_answers_each_role_as_the_matrix_says(client, world: World, page: str, persona: str) -> None:
+    login(client, getattr(world, persona))
+    response = client.get(reverse(page))
+    assert response.status_code == (200 if persona in PAGES[page] else 403)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_it_sends_anonymous_users_to_sign_in(client, db, page: str) -> None:
+    url = reverse(page)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
+
+
+@pytest.mark.parametrize(("persona", "home"), HOMES.items())
+def test_it_sends_each_role_to_its_home_page(client, world: World, persona: str, home: str) -> None:
+    login(client, getattr(world, persona))
+    response = client.get("/", follow=True)
+    assert response.redirect_chain[-1][0] == reverse(home)
+    assert response.status_code == 200
+
+
+def test_it_explains_when_an_account_has_no_role(client, world: World) -> None:
+    login(client, world.nobody)
+    response = client.get("/")
+    assert response.status_code == 403
+    assert "Your account has no role yet" in response.text
+
+
+def test_it_shows_navigation_for_every_role_a_user_holds(client, world: World) -> None:
+    factories.MembershipFactory(user=world.link_worker, organisation=world.service, role=Role.SUPERVISOR)
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:caseload")).text
+    assert "My caseload" in page
+    assert "Caseload dashboard" in page
+    assert "Reports" not in page
+
+
+def test_the_caseload_shows_only_my_open_cases_with_contact_counts(client, world: World) -> None:
+    mine = factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        client__given_name="Nora",
+        client__family_name="Ní Bhriain",
+    )
+    for _ in range(3):
+        factories.ContactFactory(case=mine)
+    factories.ContactFactory(case=mine, attempted_only=True)  # does not count toward 6–12
+    factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.colleague,
+        client__given_name="Colin",
+        client__family_name="Colleague",
+    )
+    factories.ClosedCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        client__given_name="Clara",
+        client__family_name="Closed",
+    )
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:caseload")).text
+    assert "Nora Ní Bhriain" in page
+    assert "contact 3 of 6–12" in page
+    assert "Colin Colleague" not in page
+    assert "Clara Closed" not in page
+
+
+def test_my_referrals_shows_my_organisation_only_and_the_local_title(client, world: World) -> None:
+    factories.AcceptedReferralFactory(
+        service=world.service, source_organisation=world.practice, given_name="Ours", family_name="Accepted"
+    )
+    factories.NewReferralFactory(
+        service=world.service, source_organisation=world.agency, given_name="Theirs", family_name="Agency"
+    )
+    login(client, world.referrer)
+    page = client.get(reverse("referrals:mine")).text
+    assert "Ours Accepted" in page
+    assert "Accepted" in page
+    assert "Theirs Agency" not in page
+    assert "Community connector" in page  # the service's own name for a link worker
+
+
+def test_the_dashboard_counts_cases_per_link_worker_in_my_service_only(client, world: World) -> None:
+    factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    factories.ActiveCaseFactory(client__service=world.other_service, link_worker=world.other_link_worker)
+    factories.NewReferralFactory(service=world.service)
+    login(client, world.supervisor)
+    response = client.get(reverse("outcomes:dashboard"))
+    rows = {r.name: r for r in response.context["board"].rows}
+    assert rows["Amira Khan"].active == 2
+    assert rows["Amira Khan"].no_contact_14 == 2  # started 20 days ago, never seen
+    assert "Olive Other" not in rows
+    assert response.context["board"].waiting_referrals == 1
+
+
+def test_reports_are_aggregate_and_suppress_small_numbers(client, world: World) -> None:
+    for _ in range(3):
+        factories.AcceptedReferralFactory(service=world.service, given_name="Identifiable")
+    login(client, world.commissioner)
+    page = client.get(reverse("outcomes:reports")).text
+    assert "Identifiable" not in page
+    assert '<td class="nhsuk-table__cell nhsuk-table__cell--numeric">*</td>' in page
+    assert ">3<" not in page
+
+
+def test_pages_render_in_a_bounded_number_of_queries(
+    client, world: World, django_assert_max_num_queries
+) -> None:
+    for _ in range(15):
+        case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+        factories.ContactFactory(case=case)
+    login(client, world.link_worker)
+    # session, user, memberships + prefetch services, caseload, audit insert, (savepoints)
+    with django_assert_max_num_queries(9):
+        client.get(reverse("clients:caseload"))
