@@ -18,15 +18,14 @@ def test_seed_demo_builds_a_realistic_service_and_is_idempotent(db) -> None:
     call_command("seed_demo", stdout=out)
     assert "Demo data loaded." in out.getvalue()
     assert DEMO_PASSWORD in out.getvalue()
-    counts = (Client.objects.count(), Case.objects.count(), Referral.objects.count(), User.objects.count())
+
+    def counts() -> tuple[int, ...]:
+        return tuple(m.objects.count() for m in (Client, Case, Referral, User))
+
+    before = counts()
     call_command("seed_demo", stdout=(again := StringIO()))
     assert "nothing changed" in again.getvalue()
-    assert (
-        Client.objects.count(),
-        Case.objects.count(),
-        Referral.objects.count(),
-        User.objects.count(),
-    ) == counts
+    assert counts() == before
 
     assert Client.objects.count() == 60
     assert CommunityService.objects.count() == 20
