@@ -15,7 +15,6 @@ from django.db import connection
 
 from linkwork.notifications import tasks
 from linkwork.notifications.models import Notification
-
 from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -82,7 +82,9 @@ def test_a_malformed_number_is_refused() -> None:
 
 
 def test_production_passes_the_deployment_checks() -> None:
-    env = {**os.environ, **_production(), "DJANGO_SETTINGS_MODULE": "linkwork.settings"}
+    # the browser tests set DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment must not
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {**inherited, **_production(), "DJANGO_SETTINGS_MODULE": "linkwork.settings"}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,

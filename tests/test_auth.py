@@ -1,0 +1,104 @@
+"""Signing in and out, changing and resetting a password."""
+
+from __future__ import annotations
+
+import re
+
+from django.core import mail
+from django.urls import reverse
+
+from linkwork.audit.models import Action, AuditEvent
+from tests.conftest import World, login
+from tests.factories import PASSWORD
+
+
+def test_it_signs_a_link_worker_in_and_takes_them_to_their_caseload(client, world: World) -> None:
+    response = client.post(
+        reverse("accounts:login"), {"username": "LW@example.nhs.uk", "password": PASSWORD}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == reverse("clients:caseload")
+    assert "My caseload" in response.text
+    assert AuditEvent.objects.filter(actor=world.link_worker, action=Action.LOGIN).exists()
+
+
+def test_a_wrong_password_gets_a_clear_message_and_keeps_the_email(client, world: World) -> None:
+    response = client.post(reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": "nope"})
+    assert response.status_code == 200
+    assert "There is a problem" in response.text
+    assert "Enter a correct email address and password" in response.text
+    assert 'value="lw@example.nhs.uk"' in response.text
+    assert AuditEvent.objects.filter(action=Action.LOGIN_FAILED).count() == 1
+
+
+def test_empty_fields_are_named_in_the_error_summary(client, db) -> None:
+    response = client.post(reverse("accounts:login"), {"username": "", "password": ""})
+    assert "Enter your email address" in response.text
+    assert "Enter your password" in response.text
+    assert 'href="#id_username"' in response.text
+
+
+def test_a_deactivated_user_cannot_sign_in(client, world: World) -> None:
+    world.link_worker.is_active = False
+    world.link_worker.save()
+    response = client.post(reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_out_is_a_post_and_ends_the_session(client, world: World) -> None:
+    login(client, world.link_worker)
+    assert client.get(reverse("accounts:logout")).status_code == 405
+    response = client.post(reverse("accounts:logout"))
+    assert response.status_code == 302
+    assert client.get(reverse("clients:caseload")).status_code == 302
+
+
+def test_the_session_id_changes_when_signing_in(client, world: World) -> None:
+    client.get(reverse("accounts:login"))
+    client.session.save()
+    before = client.session.session_key
+    client.post(reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": PASSWORD})
+    assert client.session.session_key != before
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client, world: World) -> None:
+    response = client.post(reverse("accounts:password_reset"), {"email": "lw@example.nhs.uk"}, follow=True)
+    assert "Check your email" in response.text
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/accounts/password/reset/\S+)", mail.outbox[0].body).group(1)
+    form_page = client.get(link, follow=True)
+    assert "Set a new password" in form_page.text
+    new = "a-much-longer-passphrase-2026"
+    response = client.post(
+        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}, follow=True
+    )
+    assert "Your new password is set" in response.text
+    assert client.login(username="lw@example.nhs.uk", password=new)
+
+
+def test_password_reset_does_not_reveal_whether_an_account_exists(client, db) -> None:
+    response = client.post(reverse("accounts:password_reset"), {"email": "stranger@example.com"}, follow=True)
+    assert "Check your email" in response.text
+    assert len(mail.outbox) == 0
+
+
+def test_weak_new_passwords_are_refused_with_reasons(client, world: World) -> None:
+    login(client, world.link_worker)
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "password", "new_password2": "password"},
+    )
+    assert response.status_code == 200
+    assert "This password is too short" in response.text
+    assert "This password is too common" in response.text
+
+
+def test_password_change_works(client, world: World) -> None:
+    login(client, world.link_worker)
+    new = "a-much-longer-passphrase-2026"
+    response = client.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+        follow=True,
+    )
+    assert "Your password has been changed" in response.text
