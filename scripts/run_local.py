@@ -62,7 +62,9 @@ def main() -> int:
             if child.poll() is None:
                 child.terminate()
 
+    # Ctrl-C (also when started from a script, where SIGINT may arrive ignored) and SIGTERM stop everything.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
@@ -75,6 +77,11 @@ def main() -> int:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if not os.environ.get("DATABASE_URL"):
+            from linkwork.embedded_db import stop_embedded
+
+            stop_embedded(settings.DATA_DIR / "postgres")
+            print("Stopped the embedded PostgreSQL; data kept in", settings.DATA_DIR)
     return 0
 
 

@@ -150,3 +150,24 @@ def test_pages_render_in_a_bounded_number_of_queries(
     # session, user, memberships + prefetch services, caseload, audit insert, (savepoints)
     with django_assert_max_num_queries(9):
         client.get(reverse("clients:caseload"))
+
+
+def test_the_local_link_worker_title_is_shown_on_the_profile(client, world: World) -> None:
+    login(client, world.link_worker)
+    page = client.get(reverse("accounts:profile")).text
+    assert "Community connector at Riverside Social Prescribing" in page
+
+
+def test_unknown_pages_get_a_helpful_404(client, world: World) -> None:
+    login(client, world.link_worker)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+    assert "belong to a service you do not work in" in response.text
+
+
+def test_a_refusal_explains_itself(client, world: World) -> None:
+    login(client, world.referrer)
+    response = client.get(reverse("clients:caseload"))
+    assert response.status_code == 403
+    assert "You do not have access to this page" in response.text

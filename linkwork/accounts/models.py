@@ -191,6 +191,13 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.organisation}"
 
+    @property
+    def role_label(self) -> str:
+        """The role as people there say it: a link worker carries the service's local title."""
+        if self.role == Role.LINK_WORKER:
+            return self.organisation.link_worker_title
+        return self.get_role_display()
+
     def clean(self) -> None:
         if self.organisation_id and self.organisation.kind not in ROLE_ORGANISATION_KINDS[self.role]:
             raise ValidationError(
