@@ -60,9 +60,7 @@ class CommunityService(models.Model):
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="services")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
-    categories = ArrayField(
-        models.CharField(max_length=30, choices=Category.choices), default=list, blank=True
-    )
+    categories = ArrayField(models.CharField(max_length=30, choices=Category.choices), default=list, blank=True)
     is_free = models.BooleanField(default=True)
     schedule = models.CharField(max_length=200, blank=True, help_text="For example: Tuesdays 10am to 12 noon")
     address = models.CharField(max_length=300, blank=True)

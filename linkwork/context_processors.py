@@ -30,6 +30,7 @@ def nav_items(user: Any) -> list[NavItem]:
     if access.has(Role.REFERRER):
         items.append(NavItem("My referrals", reverse("referrals:mine")))
     if access.has(*SERVICE_ROLES):
+        items.append(NavItem("Triage queue", reverse("referrals:queue")))
         items.append(NavItem("Community directory", reverse("community:directory")))
     if access.has(Role.SUPERVISOR, Role.SERVICE_MANAGER):
         items.append(NavItem("Caseload dashboard", reverse("outcomes:dashboard")))

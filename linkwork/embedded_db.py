@@ -32,9 +32,7 @@ def ensure_database(params: dict[str, str]) -> None:
     """Create the application database on a fresh embedded cluster (it only has ``postgres``)."""
     import psycopg
 
-    with psycopg.connect(
-        dbname="postgres", user=params["USER"], host=params["HOST"], autocommit=True
-    ) as conn:
+    with psycopg.connect(dbname="postgres", user=params["USER"], host=params["HOST"], autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [params["NAME"]]).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{params["NAME"]}"')

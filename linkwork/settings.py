@@ -20,9 +20,7 @@ env = environ.Env()
 
 ENVIRONMENT = env.str("LINKWORK_ENVIRONMENT", default="development")
 if ENVIRONMENT not in {"development", "production"}:
-    raise ImproperlyConfigured(
-        f"LINKWORK_ENVIRONMENT must be 'development' or 'production', not {ENVIRONMENT!r}"
-    )
+    raise ImproperlyConfigured(f"LINKWORK_ENVIRONMENT must be 'development' or 'production', not {ENVIRONMENT!r}")
 PRODUCTION = ENVIRONMENT == "production"
 DATA_DIR = Path(env.str("LINKWORK_DATA_DIR", default=str(BASE_DIR / ".data")))
 

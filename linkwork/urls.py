@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("linkwork.accounts.urls")),
     path("caseload/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
+    path("refer/", include("referrals.public_urls")),
     path("community/", include("community.urls")),
     path("outcomes/", include("outcomes.urls")),
     path("django-admin/", admin.site.urls),

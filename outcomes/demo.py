@@ -19,7 +19,15 @@ from clients.models import Case, CaseStatus, Client, ClosureReason, Contact, Con
 from community.models import Category, CommunityService, Provider, ServiceStatus
 from linkwork.accounts.models import AgencyType, Membership, Organisation, OrganisationKind, Role, User
 from linkwork.nhs import synthetic_nhs_number
-from referrals.models import Referral, ReferralReason, ReferralStatus
+from referrals.models import (
+    SNOMED_DECLINED,
+    SNOMED_REFERRED,
+    ContactPreference,
+    DeclineReason,
+    Referral,
+    ReferralReason,
+    ReferralStatus,
+)
 from referrals.services import next_reference
 
 DEMO_SERVICE_NAME = "Riverside Social Prescribing Service"
@@ -171,9 +179,7 @@ def seed_demo(*, scale: int = 1, seed: int = 2026, today: date | None = None) ->
     orgs: dict[str, Organisation] = {"service": service}
     practices = []
     for i, (name, ods) in enumerate(PRACTICES):
-        practice = Organisation.objects.create(
-            name=name, kind=OrganisationKind.PRACTICE, ods_code=ods, pcn=pcn
-        )
+        practice = Organisation.objects.create(name=name, kind=OrganisationKind.PRACTICE, ods_code=ods, pcn=pcn)
         practice.services.add(service)
         orgs[f"practice{i}"] = practice
         practices.append(practice)
@@ -197,16 +203,12 @@ def seed_demo(*, scale: int = 1, seed: int = 2026, today: date | None = None) ->
         )
         Membership.objects.get_or_create(user=user, organisation=orgs[org_key], role=role)
         users[email] = user
-    link_workers = [
-        u for (e, _, r, _), u in zip(DEMO_USERS, users.values(), strict=True) if r == Role.LINK_WORKER
-    ]
+    link_workers = [u for (e, _, r, _), u in zip(DEMO_USERS, users.values(), strict=True) if r == Role.LINK_WORKER]
     referrers = [users["referrer@demo.linkwork.test"], users["agency@demo.linkwork.test"]]
 
     providers: dict[str, Provider] = {}
     for provider_name, name, categories, schedule, free in GROUPS:
-        provider = providers.get(provider_name) or Provider.objects.create(
-            service=service, name=provider_name
-        )
+        provider = providers.get(provider_name) or Provider.objects.create(service=service, name=provider_name)
         providers[provider_name] = provider
         CommunityService.objects.create(
             provider=provider,
@@ -302,10 +304,17 @@ def _seed_people(
             nhs_number=client.nhs_number,
             postcode=client.postcode,
             reasons=rng.sample(reasons, rng.randint(1, 3)),
+            contact_preference=ContactPreference.PHONE,
+            phone=client.phone,
+            consent_given=True,
             status=ReferralStatus.CLOSED if state == "closed" else ReferralStatus.ACCEPTED,
             received_at=received,
             decided_at=received + timedelta(days=1),
+            decided_by=case.link_worker,
+            snomed_code=SNOMED_REFERRED,
             case=case,
+            outcome_summary=case.closing_summary,
+            closed_at=_aware(case.closed_on, 16) if case.closed_on else None,
         )
         elapsed = ((case.closed_on or today) - start).days
         for n in range(min(12, max(0, elapsed // 9 + rng.randint(-1, 2)))):
@@ -323,26 +332,45 @@ def _seed_people(
             )
     Contact.objects.bulk_create(contacts, batch_size=2000)
 
-    # Referrals still waiting for triage, and some declined.
-    for i in range(12 * max(1, count // 60) + 6 * max(1, count // 60)):
+    # Referrals still waiting for triage (some flagged), and some declined.
+    an_active_client = Client.objects.filter(service=service, cases__status=CaseStatus.ACTIVE).first()
+    for i in range(18 * scale_of(count)):
         waiting = i % 3 != 2
         received = _aware(today - timedelta(days=rng.randint(0, 10) if waiting else rng.randint(15, 60)), 11)
         source = practices[i % len(practices)]
+        duplicate = i == 0 and an_active_client is not None
+        decline = rng.choice(list(DeclineReason.values))
         Referral.objects.create(
             reference=next_reference(year=received.year),
             service=service,
             source_organisation=source,
             referred_by=referrers[0] if source == practices[0] else None,
-            given_name=fake.first_name(),
-            family_name=fake.last_name(),
-            date_of_birth=fake.date_of_birth(minimum_age=18, maximum_age=90),
-            nhs_number=synthetic_nhs_number(rng),
+            given_name=an_active_client.given_name if duplicate else fake.first_name(),
+            family_name=an_active_client.family_name if duplicate else fake.last_name(),
+            date_of_birth=an_active_client.date_of_birth
+            if duplicate
+            else fake.date_of_birth(minimum_age=18, maximum_age=90),
+            nhs_number=an_active_client.nhs_number if duplicate else synthetic_nhs_number(rng),
+            address=fake.street_address(),
             postcode=fake.postcode(),
+            phone=fake.phone_number(),
+            contact_preference=ContactPreference.PHONE,
+            interpreter_needed=i % 7 == 1,
+            language="Polish" if i % 7 == 1 else "",
+            risk_information="Large dog at the property: ask for it to be shut away." if i % 5 == 3 else "",
             reasons=rng.sample(reasons, rng.randint(1, 2)),
+            hopes="To get out of the house more and meet people.",
+            consent_given=True,
             status=ReferralStatus.NEW if waiting else ReferralStatus.DECLINED,
             received_at=received,
             decided_at=None if waiting else received + timedelta(days=2),
+            decline_reason="" if waiting else decline,
+            snomed_code="" if waiting else SNOMED_DECLINED,
         )
+
+
+def scale_of(count: int) -> int:
+    return max(1, count // 60)
 
 
 def describe_logins() -> str:

@@ -77,9 +77,7 @@ def caseload_dashboard(*, user: Any, today: date | None = None) -> Dashboard:
             if c["contact_count"] >= 12:
                 target.at_12_plus += 1
     board.rows = sorted(counts.values(), key=lambda r: r.name)
-    board.waiting_referrals = Referral.objects.filter(
-        service__in=service_ids, status=ReferralStatus.NEW
-    ).count()
+    board.waiting_referrals = Referral.objects.filter(service__in=service_ids, status=ReferralStatus.NEW).count()
     return board
 
 

@@ -10,9 +10,7 @@ from outcomes import selectors
 
 @role_required(Role.SUPERVISOR, Role.SERVICE_MANAGER)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request, "outcomes/dashboard.html", {"board": selectors.caseload_dashboard(user=request.user)}
-    )
+    return render(request, "outcomes/dashboard.html", {"board": selectors.caseload_dashboard(user=request.user)})
 
 
 @role_required(Role.COMMISSIONER, Role.SERVICE_MANAGER)

@@ -1,9 +1,69 @@
-"""Writes to referrals: submission, triage and the loop back arrive with the referrals issue."""
+"""Writes to referrals: submission from every way in, triage (accept, decline, redirect) and the loop back.
+
+Every state change locks the referral row (SELECT ... FOR UPDATE), checks the transition is allowed, records
+who, when and why in ReferralEvent, and queues the referrer's notification after commit.
+"""
 
 from __future__ import annotations
 
-from django.db import connection
+import hashlib
+import secrets
+import uuid
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
+from clients import services as client_services
+from clients.models import Case, CaseStatus, Client
+from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role
+from referrals.models import (
+    SNOMED_DECLINED,
+    SNOMED_REFERRED,
+    AgencyLink,
+    Channel,
+    DeclineReason,
+    Referral,
+    ReferralEvent,
+    ReferralStatus,
+)
+
+# What a form may set on a referral: anything else in the submitted data is ignored.
+PERSON_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "nhs_number",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "contact_preference",
+    "contact_times",
+    "interpreter_needed",
+    "language",
+    "accessibility_needs",
+    "reasons",
+    "reason_other",
+    "hopes",
+    "risk_information",
+    "consent_given",
+)
+REFERRER_FIELDS = (
+    "referrer_name",
+    "referrer_role",
+    "referrer_organisation_name",
+    "referrer_phone",
+    "referrer_email",
+)
+
+ALLOWED: dict[str, set[str]] = {
+    ReferralStatus.NEW: {ReferralStatus.ACCEPTED, ReferralStatus.DECLINED},
+    ReferralStatus.ACCEPTED: {ReferralStatus.CLOSED},
+    ReferralStatus.DECLINED: set(),
+    ReferralStatus.CLOSED: set(),
+}
 
 
 def next_reference(*, year: int | None = None) -> str:
@@ -13,3 +73,247 @@ def next_reference(*, year: int | None = None) -> str:
         cursor.execute("SELECT nextval('referral_reference_seq')")
         (number,) = cursor.fetchone()
     return f"SP-{year}-{number:06d}"
+
+
+def referral_submit(
+    *,
+    service: Organisation,
+    data: dict[str, Any],
+    channel: str,
+    idempotency_key: uuid.UUID,
+    referred_by: Any = None,
+    source_organisation: Organisation | None = None,
+    recorded_by: Any = None,
+) -> tuple[Referral, bool]:
+    """Create a referral from validated form data, once per ``idempotency_key``: a double submission
+    returns the first referral and ``False``. Only PERSON_FIELDS and REFERRER_FIELDS are read from ``data``."""
+    if not service.is_service or not service.is_active:
+        raise ValidationError("Referrals can only be made to an active social prescribing service")
+    if not data.get("consent_given"):
+        raise ValidationError("A referral needs the person's consent")
+    existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return existing, False
+    fields = {k: data[k] for k in (*PERSON_FIELDS, *REFERRER_FIELDS) if k in data and data[k] is not None}
+    try:
+        with transaction.atomic():
+            referral = Referral.objects.create(
+                reference=next_reference(),
+                idempotency_key=idempotency_key,
+                service=service,
+                channel=Channel(channel),
+                source_organisation=source_organisation,
+                referred_by=referred_by,
+                recorded_by=recorded_by,
+                received_at=timezone.now(),
+                **fields,
+            )
+            ReferralEvent.objects.create(
+                referral=referral,
+                kind=ReferralEvent.Kind.SUBMITTED,
+                to_status=ReferralStatus.NEW,
+                by=referred_by or recorded_by,
+                note=Channel(channel).label,
+            )
+    except IntegrityError:
+        # Two identical submissions raced: the other one won, and that is the referral.
+        existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return existing, False
+    return referral, True
+
+
+class TransitionError(ValidationError):
+    """The referral is no longer in a state that allows this (someone else got there first)."""
+
+
+def _lock(referral: Referral) -> Referral:
+    return Referral.objects.select_for_update().select_related("decided_by").get(pk=referral.pk)
+
+
+def _require(referral: Referral, to: str) -> None:
+    if to in ALLOWED[referral.status]:
+        return
+    if referral.status == ReferralStatus.ACCEPTED and to in (
+        ReferralStatus.ACCEPTED,
+        ReferralStatus.DECLINED,
+    ):
+        who = referral.decided_by.full_name if referral.decided_by else "someone else"
+        raise TransitionError(f"This referral has already been accepted by {who}")
+    if referral.status == ReferralStatus.DECLINED:
+        raise TransitionError("This referral has already been declined")
+    raise TransitionError(
+        f"A referral that is {referral.get_status_display().lower()} cannot be {ReferralStatus(to).label.lower()}"
+    )
+
+
+def _event(referral: Referral, kind: str, before: str, by: Any, note: str = "") -> None:
+    ReferralEvent.objects.create(
+        referral=referral, kind=kind, from_status=before, to_status=referral.status, by=by, note=note
+    )
+
+
+def _notify_referrer(referral: Referral, kind: str) -> None:
+    from referrals import tasks
+
+    transaction.on_commit(lambda: tasks.notify_referrer.delay(str(referral.pk), kind))
+
+
+def _require_link_worker(service: Organisation, user: Any) -> None:
+    if not Membership.objects.filter(user=user, organisation=service, role=Role.LINK_WORKER).exists():
+        raise ValidationError({"assignee": "Choose a link worker in this service"})
+
+
+@transaction.atomic
+def referral_accept(
+    *, referral: Referral, by: Any, assignee: Any, client: Client | None = None, into_case: Case | None = None
+) -> Case:
+    """Accept an open referral. Opens a case for ``assignee`` with ``client`` (or the service's client with
+    the same NHS number, or a new client record), or merges into ``into_case`` (an open case of the same
+    service). Records SNOMED CT 871731000000106. Raises TransitionError if it is no longer open."""
+    referral = _lock(referral)
+    _require(referral, ReferralStatus.ACCEPTED)
+    service = referral.service
+    before = referral.status
+    if into_case is not None:
+        if into_case.service_id != service.pk or into_case.status == CaseStatus.CLOSED:
+            raise ValidationError("Choose an open case in this service to merge into")
+        case, kind, note = into_case, ReferralEvent.Kind.MERGED, "Merged into an existing case"
+    else:
+        _require_link_worker(service, assignee)
+        if client is not None and client.service_id != service.pk:
+            raise ValidationError("Choose a client of this service")
+        client = client or _matching_client(referral) or _new_client(referral)
+        case = client_services.case_open(
+            client=client, service=service, link_worker=assignee, start=timezone.localdate()
+        )
+        kind, note = ReferralEvent.Kind.ACCEPTED, f"Assigned to {assignee.full_name}"
+    referral.status = ReferralStatus.ACCEPTED
+    referral.case = case
+    referral.decided_at = timezone.now()
+    referral.decided_by = by
+    referral.snomed_code = SNOMED_REFERRED
+    referral.save()
+    _event(referral, kind, before, by, note)
+    _notify_referrer(referral, "accepted")
+    return case
+
+
+def _matching_client(referral: Referral) -> Client | None:
+    if not referral.nhs_number:
+        return None
+    return Client.objects.filter(service=referral.service, nhs_number=referral.nhs_number).first()
+
+
+def _new_client(referral: Referral) -> Client:
+    source = referral.source_organisation
+    practice = source if source is not None and source.kind == OrganisationKind.PRACTICE else None
+    return client_services.client_create(
+        service=referral.service,
+        practice=practice,
+        **{f: getattr(referral, f) for f in client_services.CLIENT_FIELDS},
+    )
+
+
+@transaction.atomic
+def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = "") -> Referral:
+    """Decline an open referral with a coded reason; records SNOMED CT 871711000000103."""
+    if reason not in DeclineReason.values:
+        raise ValidationError({"reason": "Choose why the referral is declined"})
+    referral = _lock(referral)
+    _require(referral, ReferralStatus.DECLINED)
+    before = referral.status
+    referral.status = ReferralStatus.DECLINED
+    referral.decline_reason = reason
+    referral.decline_note = note
+    referral.decided_at = timezone.now()
+    referral.decided_by = by
+    referral.snomed_code = SNOMED_DECLINED
+    referral.save()
+    _event(
+        referral,
+        ReferralEvent.Kind.DECLINED,
+        before,
+        by,
+        DeclineReason(reason).label + (f": {note}" if note else ""),
+    )
+    _notify_referrer(referral, "declined")
+    return referral
+
+
+@transaction.atomic
+def referral_redirect(*, referral: Referral, by: Any, to_service: Organisation, note: str = "") -> Referral:
+    """Send an open referral to another service in the deployment, where it waits for triage again."""
+    referral = _lock(referral)
+    if referral.status != ReferralStatus.NEW:
+        raise TransitionError(
+            f"Only a referral waiting for triage can be redirected: this one is {referral.get_status_display().lower()}"
+        )
+    if not to_service.is_service or not to_service.is_active or to_service.pk == referral.service_id:
+        raise ValidationError({"service": "Choose another active social prescribing service"})
+    old = referral.service
+    referral.service = to_service
+    referral.save(update_fields=["service", "updated_at"])
+    _event(
+        referral,
+        ReferralEvent.Kind.REDIRECTED,
+        ReferralStatus.NEW,
+        by,
+        f"From {old.name} to {to_service.name}" + (f": {note}" if note else ""),
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_close(*, referral: Referral, by: Any, reason: str, summary: str) -> Referral:
+    """Close the case of an accepted referral (and every referral merged into it), with an outcome summary
+    written for the GP record; the referrers are told."""
+    referral = _lock(referral)
+    _require(referral, ReferralStatus.CLOSED)
+    if not summary.strip():
+        raise ValidationError({"summary": "Write a short outcome summary for the GP record"})
+    assert referral.case is not None
+    if referral.case.status != CaseStatus.CLOSED:
+        client_services.case_close(case=referral.case, on=timezone.localdate(), reason=reason, summary=summary)
+    for linked in Referral.objects.select_for_update().filter(case=referral.case, status=ReferralStatus.ACCEPTED):
+        linked.status = ReferralStatus.CLOSED
+        linked.outcome_summary = summary
+        linked.closed_at = timezone.now()
+        linked.save(update_fields=["status", "outcome_summary", "closed_at", "updated_at"])
+        _event(linked, ReferralEvent.Kind.CLOSED, ReferralStatus.ACCEPTED, by)
+        _notify_referrer(linked, "closed")
+    referral.refresh_from_db()
+    return referral
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def agency_link_create(
+    *, service: Organisation, agency_name: str, by: Any, agency: Organisation | None = None
+) -> tuple[AgencyLink, str]:
+    """A new agency referral link. Returns the link and its token; only the token's hash is stored, so
+    this is the only time the full URL can be shown."""
+    token = secrets.token_urlsafe(32)
+    link = AgencyLink.objects.create(
+        service=service, agency_name=agency_name, agency=agency, token_hash=hash_token(token), created_by=by
+    )
+    return link, token
+
+
+@transaction.atomic
+def agency_link_revoke(*, link: AgencyLink, by: Any) -> AgencyLink:
+    updated = AgencyLink.objects.filter(pk=link.pk, revoked_at=None).update(revoked_at=timezone.now(), revoked_by=by)
+    if not updated:
+        raise ValidationError("This link has already been revoked")
+    link.refresh_from_db()
+    return link
+
+
+def agency_link_used(*, link: AgencyLink) -> None:
+    from django.db.models import F
+
+    AgencyLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now(), use_count=F("use_count") + 1)

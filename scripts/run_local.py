@@ -35,9 +35,7 @@ def main() -> int:
         print("Demo data loaded (first run).")
     bin_dir = Path(sys.executable).parent
     children = [
-        subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT
-        ),
+        subprocess.Popen([sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT),
         subprocess.Popen(
             [
                 str(bin_dir / "celery"),

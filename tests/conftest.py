@@ -50,9 +50,7 @@ def _person(email: str, name: str, org: Organisation | None, role: str | None) -
 
 @pytest.fixture
 def world(db: None) -> World:
-    service = factories.ServiceFactory(
-        name="Riverside Social Prescribing", link_worker_title="Community connector"
-    )
+    service = factories.ServiceFactory(name="Riverside Social Prescribing", link_worker_title="Community connector")
     other = factories.ServiceFactory(name="Hillside Social Prescribing")
     practice = factories.PracticeFactory(name="Riverside Surgery", services=[service])
     agency = factories.AgencyFactory(name="Riverside Housing", services=[service])

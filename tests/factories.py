@@ -126,7 +126,9 @@ class NewReferralFactory(factory.django.DjangoModelFactory):
     family_name = factory.Faker("last_name", locale="en_GB")
     date_of_birth = dt.date(1950, 1, 2)
     nhs_number = factory.LazyFunction(synthetic_nhs_number)
+    postcode = "LS1 4AP"
     reasons = factory.LazyFunction(lambda: ["loneliness"])
+    consent_given = True
     status = ReferralStatus.NEW
     received_at = factory.LazyFunction(timezone.now)
 
@@ -134,11 +136,20 @@ class NewReferralFactory(factory.django.DjangoModelFactory):
 class AcceptedReferralFactory(NewReferralFactory):
     status = ReferralStatus.ACCEPTED
     decided_at = factory.LazyFunction(timezone.now)
+    snomed_code = "871731000000106"
+    case = factory.SubFactory(
+        ActiveCaseFactory,
+        client__service=factory.SelfAttribute("...service"),
+        client__given_name=factory.SelfAttribute("...given_name"),
+        client__family_name=factory.SelfAttribute("...family_name"),
+    )
 
 
 class DeclinedReferralFactory(NewReferralFactory):
     status = ReferralStatus.DECLINED
     decided_at = factory.LazyFunction(timezone.now)
+    decline_reason = "not_eligible"
+    snomed_code = "871711000000103"
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):

@@ -69,9 +69,7 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, world: Wor
     form_page = client.get(link, follow=True)
     assert "Set a new password" in form_page.text
     new = "a-much-longer-passphrase-2026"
-    response = client.post(
-        form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}, follow=True
-    )
+    response = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}, follow=True)
     assert "Your new password is set" in response.text
     assert client.login(username="lw@example.nhs.uk", password=new)
 

@@ -44,9 +44,7 @@ class ReferralForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Select what they need help with"},
     )
-    team = forms.ChoiceField(
-        label="Team", choices=[("", "Choose a team"), ("north", "North"), ("south", "South")]
-    )
+    team = forms.ChoiceField(label="Team", choices=[("", "Choose a team"), ("north", "North"), ("south", "South")])
     consent = forms.BooleanField(label="They agree to be referred", help_text="Ask them first")
     date_of_birth = DateInputField(label="Date of birth", past_only=True)
     ref = forms.CharField(widget=forms.HiddenInput, required=False)
@@ -126,9 +124,7 @@ def classes(element: Element) -> set[str]:
 
 def form_group(root: Element, field_id: str) -> Element:
     """The nhsuk-form-group that holds the element with this id."""
-    return next(
-        g for g in by_class(root, "nhsuk-form-group") if any(attrs(e).get("id") == field_id for e in walk(g))
-    )
+    return next(g for g in by_class(root, "nhsuk-form-group") if any(attrs(e).get("id") == field_id for e in walk(g)))
 
 
 @pytest.fixture
@@ -216,9 +212,7 @@ def test_it_keeps_what_the_user_typed(page: Element) -> None:
     assert "checked" in attrs(by_id(page, "id_contact_1"))
     assert "checked" not in attrs(by_id(page, "id_contact_0"))
     assert attrs(by_id(page, "id_phone"))["value"] == "01234 567890"
-    north = next(
-        e for e in walk(by_id(page, "id_team")) if e.name == "option" and attrs(e)["value"] == "north"
-    )
+    north = next(e for e in walk(by_id(page, "id_team")) if e.name == "option" and attrs(e)["value"] == "north")
     assert "selected" in attrs(north)
     assert attrs(by_id(page, "id_date_of_birth_day"))["value"] == "31"
     assert "value" not in attrs(by_id(page, "id_date_of_birth_month"))
@@ -339,9 +333,7 @@ def test_it_shows_an_initial_date_in_the_boxes_and_notices_changes() -> None:
 
 
 def test_it_outlines_every_date_box_when_the_whole_date_is_wrong() -> None:
-    form = DateForm(
-        data={"date_of_birth_day": "31", "date_of_birth_month": "2", "date_of_birth_year": "1984"}
-    )
+    form = DateForm(data={"date_of_birth_day": "31", "date_of_birth_month": "2", "date_of_birth_year": "1984"})
     form.is_valid()
     page = render("{{ form|crispy }}", form=form)
     for part in ("day", "month", "year"):
@@ -438,9 +430,7 @@ def test_it_renders_a_select(page: Element) -> None:
 
 
 def test_it_renders_fieldsets_buttons_hidden_fields_and_csrf(page: Element) -> None:
-    fieldset = next(
-        e for e in walk(page) if e.name == "fieldset" and by_class(e, "nhsuk-fieldset__legend--m")
-    )
+    fieldset = next(e for e in walk(page) if e.name == "fieldset" and by_class(e, "nhsuk-fieldset__legend--m"))
     assert text(by_class(fieldset, "nhsuk-fieldset__legend")[0]) == "About them"
     by_id(fieldset, "id_full_name")
 

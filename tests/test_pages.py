@@ -140,9 +140,7 @@ def test_reports_are_aggregate_and_suppress_small_numbers(client, world: World) 
     assert ">3<" not in page
 
 
-def test_pages_render_in_a_bounded_number_of_queries(
-    client, world: World, django_assert_max_num_queries
-) -> None:
+def test_pages_render_in_a_bounded_number_of_queries(client, world: World, django_assert_max_num_queries) -> None:
     for _ in range(15):
         case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
         factories.ContactFactory(case=case)

@@ -33,9 +33,7 @@ class AgencyType(models.TextChoices):
     OTHER = "other", "Other"
 
 
-ods_code_validator = RegexValidator(
-    r"^[A-Z0-9]{3,6}$", "Enter an ODS code of 3 to 6 capital letters and digits"
-)
+ods_code_validator = RegexValidator(r"^[A-Z0-9]{3,6}$", "Enter an ODS code of 3 to 6 capital letters and digits")
 
 
 class Organisation(models.Model):
@@ -73,6 +71,12 @@ class Organisation(models.Model):
     )
     support_window_weeks = models.PositiveSmallIntegerField(
         default=13, help_text="Length of a case's support window (about three months by default)."
+    )
+    self_referral_enabled = models.BooleanField(
+        default=True, help_text="Show a public self-referral form for this service."
+    )
+    triage_alert_working_days = models.PositiveSmallIntegerField(
+        default=2, help_text="Highlight referrals waiting for triage longer than this many working days."
     )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -39,8 +39,6 @@ urlpatterns = [
         ),
         name="password_reset_confirm",
     ),
-    path(
-        "password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"
-    ),
+    path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("people/", views.admin_home, name="admin_home"),
 ]

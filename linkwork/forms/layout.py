@@ -93,12 +93,8 @@ class Field(crispy.Field):
         for option in form[name]:
             value = str(option.data["value"])
             content = self.conditional.get(value, [])
-            conditional = "".join(
-                render_field(item, form, context, template_pack=template_pack) for item in content
-            )
-            items.append(
-                {"option": option, "hint": self.hints.get(value, ""), "conditional": SafeString(conditional)}
-            )
+            conditional = "".join(render_field(item, form, context, template_pack=template_pack) for item in content)
+            items.append({"option": option, "hint": self.hints.get(value, ""), "conditional": SafeString(conditional)})
         return items
 
 

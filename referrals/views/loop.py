@@ -1,4 +1,8 @@
+"""The loop back to referrers: what happened to the people they referred."""
+
 from __future__ import annotations
+
+from uuid import UUID
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -12,3 +16,9 @@ from referrals import selectors
 def mine(request: HttpRequest) -> HttpResponse:
     referrals = list(selectors.referrals_for_referrer(user=request.user)[:200])
     return render(request, "referrals/mine.html", {"referrals": referrals})
+
+
+@role_required(Role.REFERRER)
+def sent(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.referral_for_referrer(request.user, referral_id)
+    return render(request, "referrals/sent.html", {"referral": referral})

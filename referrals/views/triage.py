@@ -1,0 +1,165 @@
+"""The service's side: the triage queue, a referral's page, and the decisions taken on it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title, role_required
+from linkwork.accounts.models import Role
+from linkwork.audit.models import Action
+from linkwork.audit.services import audit_record
+from referrals import forms, selectors, services
+from referrals.models import Referral, ReferralStatus
+
+
+@role_required(*SERVICE_ROLES)
+def queue(request: HttpRequest) -> HttpResponse:
+    service_list, rows = selectors.triage_queue(user=request.user)
+    access = access_for(request.user)
+    return render(
+        request,
+        "referrals/queue.html",
+        {
+            "rows": rows,
+            "services": service_list,
+            "can_record": access.has(*selectors.TRIAGE_ROLES),
+            "can_manage_links": access.has(Role.SERVICE_MANAGER),
+        },
+    )
+
+
+def _forms(referral: Referral, data: Any = None, which: str = "") -> dict[str, Any]:
+    duplicates = selectors.duplicates_for(referral)
+    title = referral.service.link_worker_title
+    return {
+        "duplicates": duplicates,
+        "accept_form": forms.AcceptForm(
+            data if which == "accept" else None,
+            link_workers=selectors.link_workers_of(referral.service),
+            open_cases=duplicates.cases,
+            clients=duplicates.clients if not referral.nhs_number or len(duplicates.clients) != 1 else [],
+            title=title,
+        ),
+        "decline_form": forms.DeclineForm(data if which == "decline" else None),
+        "redirect_form": forms.RedirectForm(
+            data if which == "redirect" else None, services=selectors.other_services(referral.service)
+        ),
+        "close_form": forms.CloseForm(data if which == "close" else None),
+    }
+
+
+def _page(request: HttpRequest, referral: Referral, status: int = 200, **extra: Any) -> HttpResponse:
+    access = access_for(request.user)
+    context = {
+        "referral": referral,
+        "events": referral.events.select_related("by"),
+        "can_triage": referral.service_id in access.service_ids(*selectors.TRIAGE_ROLES),
+        "link_worker_title": link_worker_title([referral.service]),
+        **_forms(referral),
+        **extra,
+    }
+    return render(request, "referrals/detail.html", context, status=status)
+
+
+@role_required(*SERVICE_ROLES)
+def detail(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral = selectors.referral_for_user(request.user, referral_id)
+    audit_record(request=request, action=Action.VIEW, obj=referral, summary=referral.reference)
+    return _page(request, referral)
+
+
+def _decide(request: HttpRequest, referral_id: UUID, which: str) -> tuple[Referral, Any]:
+    referral = selectors.referral_for_user(request.user, referral_id, write=True)
+    form = _forms(referral, request.POST, which)[f"{which}_form"]
+    return referral, form
+
+
+def _invalid(request: HttpRequest, referral: Referral, which: str, form: Any) -> HttpResponse:
+    return _page(request, referral, status=400, **{f"{which}_form": form, "open_panel": which})
+
+
+def _refused(request: HttpRequest, referral: Referral, error: ValidationError) -> HttpResponse:
+    messages.error(request, " ".join(error.messages))
+    return redirect("referrals:detail", referral.pk)
+
+
+@require_POST
+@role_required(*selectors.TRIAGE_ROLES)
+def accept(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral, form = _decide(request, referral_id, "accept")
+    if not form.is_valid():
+        return _invalid(request, referral, "accept", form)
+    try:
+        case = services.referral_accept(
+            referral=referral,
+            by=request.user,
+            assignee=form.cleaned_data.get("assignee"),
+            client=form.cleaned_data["client_record"],
+            into_case=form.cleaned_data["into_case"],
+        )
+    except ValidationError as error:
+        return _refused(request, referral, error)
+    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Accepted {referral.reference}")
+    who = case.link_worker.full_name if case.link_worker else "the existing case"
+    messages.success(request, f"Referral {referral.reference} accepted and assigned to {who}")
+    return redirect("referrals:queue")
+
+
+@require_POST
+@role_required(*selectors.TRIAGE_ROLES)
+def decline(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral, form = _decide(request, referral_id, "decline")
+    if not form.is_valid():
+        return _invalid(request, referral, "decline", form)
+    try:
+        services.referral_decline(
+            referral=referral, by=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as error:
+        return _refused(request, referral, error)
+    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Declined {referral.reference}")
+    messages.success(request, f"Referral {referral.reference} declined. The referrer has been told")
+    return redirect("referrals:queue")
+
+
+@require_POST
+@role_required(*selectors.TRIAGE_ROLES)
+def redirect_referral(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral, form = _decide(request, referral_id, "redirect")
+    if not form.is_valid():
+        return _invalid(request, referral, "redirect", form)
+    try:
+        services.referral_redirect(
+            referral=referral, by=request.user, to_service=form.cleaned_data["service"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as error:
+        return _refused(request, referral, error)
+    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Redirected {referral.reference}")
+    messages.success(request, f"Referral {referral.reference} sent to {form.cleaned_data['service'].name}")
+    return redirect("referrals:queue")
+
+
+@require_POST
+@role_required(*selectors.TRIAGE_ROLES)
+def close(request: HttpRequest, referral_id: UUID) -> HttpResponse:
+    referral, form = _decide(request, referral_id, "close")
+    if referral.status != ReferralStatus.ACCEPTED:
+        return _refused(request, referral, ValidationError("Only an accepted referral's case can be closed"))
+    if not form.is_valid():
+        return _invalid(request, referral, "close", form)
+    try:
+        services.referral_close(
+            referral=referral, by=request.user, reason=form.cleaned_data["reason"], summary=form.cleaned_data["summary"]
+        )
+    except ValidationError as error:
+        return _refused(request, referral, error)
+    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Closed {referral.reference}")
+    messages.success(request, "Case closed. The referrer has been sent the outcome summary")
+    return redirect("referrals:detail", referral.pk)
