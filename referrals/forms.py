@@ -58,7 +58,7 @@ class ReferralForm(forms.Form):
         help_text="10 digits, for example 943 476 5919. Leave blank if you do not know it.",
     )
     address = _textarea("Address", limit=300, rows=3)
-    postcode = forms.CharField(label="Postcode", max_length=10)
+    postcode = forms.CharField(label="Postcode", max_length=20)
     phone = forms.CharField(label="Phone number", required=False, max_length=30)
     email = forms.EmailField(
         label="Email address",
@@ -237,7 +237,9 @@ class StaffReferralForm(ReferralForm):
             error_messages={"required": "Select the service you are referring to"},
         )
         if len(choices) == 1:
+            # Nothing to choose: the only route is taken whether or not the hidden field comes back.
             self.fields["route"].initial = choices[0][0]
+            self.fields["route"].required = False
             self.fields["route"].widget = forms.HiddenInput()
         self.helper.layout = self.build_layout()
 
@@ -245,7 +247,10 @@ class StaffReferralForm(ReferralForm):
         return [URGENT_HELP, "route"]
 
     def clean_route(self) -> tuple[Organisation, Organisation]:
-        org_id, service_id = self.cleaned_data["route"].split(":")
+        route = self.cleaned_data["route"] or self.fields["route"].initial
+        if not route:
+            raise forms.ValidationError("Your organisation is not linked to a social prescribing service yet")
+        org_id, service_id = route.split(":")
         org = next(o for o in self.organisations if str(o.pk) == org_id)
         service = next(s for s in org.services.all() if str(s.pk) == service_id)
         return org, service
@@ -323,6 +328,7 @@ class RecordedReferralForm(ReferrerDetailsForm):
         )
         if len(services) == 1:
             self.fields["service"].initial = services[0].pk
+            self.fields["service"].required = False
             self.fields["service"].widget = forms.HiddenInput()
         for name in ("referrer_name", "referrer_organisation_name", "referrer_email"):
             self.fields[name].required = False
@@ -339,6 +345,14 @@ class RecordedReferralForm(ReferrerDetailsForm):
     def clean_referrer_name(self) -> str:
         value = self.cleaned_data["referrer_name"]
         return validate_person_name(value, "Referrer's name") if value.strip() else ""
+
+    def clean_service(self) -> Organisation:
+        service = self.cleaned_data["service"]
+        if service is None and len(self.services) == 1:
+            return self.services[0]
+        if service is None:
+            raise forms.ValidationError("Select the service")
+        return service
 
     def referrer_layout(self) -> list[Any]:
         layout = super().referrer_layout()
@@ -473,7 +487,7 @@ class DeclineForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select why the referral is declined"},
     )
-    note = _textarea("Note for the referrer (optional)", "Say where else the person could go, if you know.", 500, 3)
+    note = _textarea("Note for the referrer", "Say where else the person could go, if you know.", 500, 3)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -488,7 +502,7 @@ class RedirectForm(forms.Form):
         empty_label="Choose a service",
         error_messages={"required": "Select the service to send the referral to"},
     )
-    note = _textarea("Why (optional)", limit=500, rows=2)
+    note = _textarea("Why", limit=500, rows=2)
 
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

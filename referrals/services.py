@@ -129,10 +129,11 @@ class TransitionError(ValidationError):
 
 
 def _lock(referral: Referral) -> Referral:
-    return Referral.objects.select_for_update().select_related("decided_by").get(pk=referral.pk)
+    return Referral.objects.select_for_update(of=("self",)).select_related("decided_by", "service").get(pk=referral.pk)
 
 
-def _require(referral: Referral, to: str) -> None:
+def require_transition(referral: Referral, to: str) -> None:
+    """Raise TransitionError, with a message for the user, unless ``referral`` may move to status ``to``."""
     if to in ALLOWED[referral.status]:
         return
     if referral.status == ReferralStatus.ACCEPTED and to in (
@@ -173,7 +174,7 @@ def referral_accept(
     the same NHS number, or a new client record), or merges into ``into_case`` (an open case of the same
     service). Records SNOMED CT 871731000000106. Raises TransitionError if it is no longer open."""
     referral = _lock(referral)
-    _require(referral, ReferralStatus.ACCEPTED)
+    require_transition(referral, ReferralStatus.ACCEPTED)
     service = referral.service
     before = referral.status
     if into_case is not None:
@@ -222,7 +223,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
     if reason not in DeclineReason.values:
         raise ValidationError({"reason": "Choose why the referral is declined"})
     referral = _lock(referral)
-    _require(referral, ReferralStatus.DECLINED)
+    require_transition(referral, ReferralStatus.DECLINED)
     before = referral.status
     referral.status = ReferralStatus.DECLINED
     referral.decline_reason = reason
@@ -270,7 +271,7 @@ def referral_close(*, referral: Referral, by: Any, reason: str, summary: str) ->
     """Close the case of an accepted referral (and every referral merged into it), with an outcome summary
     written for the GP record; the referrers are told."""
     referral = _lock(referral)
-    _require(referral, ReferralStatus.CLOSED)
+    require_transition(referral, ReferralStatus.CLOSED)
     if not summary.strip():
         raise ValidationError({"summary": "Write a short outcome summary for the GP record"})
     assert referral.case is not None

@@ -90,3 +90,15 @@ PERSONAS = [
 def login(client: HttpClient, user: User) -> HttpClient:
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def eager_celery():
+    """Run queued tasks in-process, straight away (the real worker is tested in test_celery.py)."""
+    from linkwork.celery import app
+
+    app.conf.task_always_eager = True
+    try:
+        yield app
+    finally:
+        app.conf.task_always_eager = False

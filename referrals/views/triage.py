@@ -75,8 +75,17 @@ def detail(request: HttpRequest, referral_id: UUID) -> HttpResponse:
     return _page(request, referral)
 
 
+TARGET = {"accept": ReferralStatus.ACCEPTED, "decline": ReferralStatus.DECLINED, "close": ReferralStatus.CLOSED}
+
+
 def _decide(request: HttpRequest, referral_id: UUID, which: str) -> tuple[Referral, Any]:
+    """The referral (404/403 as the access helper says) and the bound form; raises TransitionError first if
+    the decision is no longer possible, so a stale page gets the reason rather than form errors."""
     referral = selectors.referral_for_user(request.user, referral_id, write=True)
+    if which == "redirect" and referral.status != ReferralStatus.NEW:
+        raise services.TransitionError("Only a referral waiting for triage can be redirected")
+    if which in TARGET:
+        services.require_transition(referral, TARGET[which])
     form = _forms(referral, request.POST, which)[f"{which}_form"]
     return referral, form
 
@@ -93,7 +102,11 @@ def _refused(request: HttpRequest, referral: Referral, error: ValidationError) -
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def accept(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral, form = _decide(request, referral_id, "accept")
+    try:
+        referral, form = _decide(request, referral_id, "accept")
+    except services.TransitionError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referrals:detail", referral_id)
     if not form.is_valid():
         return _invalid(request, referral, "accept", form)
     try:
@@ -115,7 +128,11 @@ def accept(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def decline(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral, form = _decide(request, referral_id, "decline")
+    try:
+        referral, form = _decide(request, referral_id, "decline")
+    except services.TransitionError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referrals:detail", referral_id)
     if not form.is_valid():
         return _invalid(request, referral, "decline", form)
     try:
@@ -132,7 +149,11 @@ def decline(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def redirect_referral(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral, form = _decide(request, referral_id, "redirect")
+    try:
+        referral, form = _decide(request, referral_id, "redirect")
+    except services.TransitionError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referrals:detail", referral_id)
     if not form.is_valid():
         return _invalid(request, referral, "redirect", form)
     try:
@@ -149,9 +170,11 @@ def redirect_referral(request: HttpRequest, referral_id: UUID) -> HttpResponse:
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def close(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    referral, form = _decide(request, referral_id, "close")
-    if referral.status != ReferralStatus.ACCEPTED:
-        return _refused(request, referral, ValidationError("Only an accepted referral's case can be closed"))
+    try:
+        referral, form = _decide(request, referral_id, "close")
+    except services.TransitionError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("referrals:detail", referral_id)
     if not form.is_valid():
         return _invalid(request, referral, "close", form)
     try:

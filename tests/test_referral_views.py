@@ -1,0 +1,418 @@
+"""Referral pages for every role, with bad input, double submits and the public forms."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from clients.models import Case
+from linkwork.audit.models import Action, AuditEvent
+from referrals import services
+from referrals.models import AgencyLink, Channel, Referral, ReferralStatus
+from tests import factories
+from tests.conftest import PERSONAS, World, login
+
+
+def form_data(**overrides: str | list[str]) -> dict[str, str | list[str]]:
+    data: dict[str, str | list[str]] = {
+        "idempotency_key": str(uuid.uuid4()),
+        "given_name": "Siobhán",
+        "family_name": "O'Brien",
+        "date_of_birth_day": "15",
+        "date_of_birth_month": "3",
+        "date_of_birth_year": "1948",
+        "nhs_number": "999 000 0026",
+        "address": "1 Mill Lane\nRiverside",
+        "postcode": "ls1 4ap",
+        "phone": "07700 900982",
+        "email": "",
+        "contact_preference": "phone",
+        "contact_times": "Mornings",
+        "language": "",
+        "accessibility_needs": "",
+        "reasons": ["loneliness", "bereavement"],
+        "reason_other": "",
+        "hopes": "To meet people again",
+        "risk_information": "",
+        "consent_given": "on",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limits() -> None:
+    cache.clear()
+
+
+# --- Who may see what ------------------------------------------------------------------------------------
+GET_PAGES: dict[str, set[str]] = {
+    "referrals:new": {"referrer", "agency_referrer"},
+    "referrals:record": {"link_worker", "other_link_worker", "manager"},
+    "referrals:mine": {"referrer", "agency_referrer"},
+    "referrals:queue": {"link_worker", "other_link_worker", "supervisor", "manager"},
+    "referrals:links": {"manager"},
+}
+
+
+@pytest.mark.parametrize("page", GET_PAGES)
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_each_page_answers_each_role(client, world: World, page: str, persona: str) -> None:
+    login(client, getattr(world, persona))
+    assert client.get(reverse(page)).status_code == (200 if persona in GET_PAGES[page] else 403)
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("link_worker", 200),
+        ("supervisor", 200),
+        ("manager", 200),
+        ("other_link_worker", 404),
+        ("referrer", 403),
+        ("commissioner", 403),
+        ("admin", 403),
+        ("nobody", 403),
+    ],
+)
+def test_the_triage_page_is_for_the_service_only(client, world: World, persona: str, status: int) -> None:
+    referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
+    login(client, getattr(world, persona))
+    assert client.get(reverse("referrals:detail", args=[referral.pk])).status_code == status
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [("referrer", 200), ("agency_referrer", 404), ("link_worker", 403), ("commissioner", 403)],
+)
+def test_a_referrer_sees_only_their_own_organisations_referral(client, world: World, persona: str, status: int) -> None:
+    referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
+    login(client, getattr(world, persona))
+    assert client.get(reverse("referrals:sent", args=[referral.pk])).status_code == status
+
+
+def test_viewing_a_referral_is_audited(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    login(client, world.supervisor)
+    client.get(reverse("referrals:detail", args=[referral.pk]))
+    event = AuditEvent.objects.get(action=Action.VIEW, object_id=str(referral.pk))
+    assert event.actor == world.supervisor
+
+
+# --- The practice referral form --------------------------------------------------------------------------
+def test_a_receptionist_refers_someone(client, world: World) -> None:
+    login(client, world.referrer)
+    response = client.post(reverse("referrals:new"), form_data(), follow=True)
+    referral = Referral.objects.get()
+    assert response.redirect_chain[-1][0] == reverse("referrals:sent", args=[referral.pk])
+    assert f"Referral sent. The reference is {referral.reference}" in response.text
+    assert "What happens next" in response.text
+    assert referral.source_organisation == world.practice
+    assert referral.referred_by == world.referrer
+    assert referral.service == world.service
+    assert referral.channel == Channel.STAFF
+    assert referral.nhs_number == "9990000026"
+    assert referral.postcode == "LS1 4AP"
+    assert referral.reasons == ["loneliness", "bereavement"]
+
+
+def test_a_double_submission_creates_one_referral(client, world: World) -> None:
+    login(client, world.referrer)
+    data = form_data()
+    client.post(reverse("referrals:new"), data)
+    response = client.post(reverse("referrals:new"), data, follow=True)
+    assert Referral.objects.count() == 1
+    assert "This referral was already sent" in response.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"nhs_number": "943 476 5918"}, "This is not a valid NHS number"),
+        ({"nhs_number": "12345"}, "NHS number must be 10 digits"),
+        ({"nhs_number": ""}, "Enter the person&#x27;s NHS number"),
+        ({"date_of_birth_year": "2999"}, "Date of birth must be in the past"),
+        ({"date_of_birth_day": "31", "date_of_birth_month": "2"}, "Date of birth must be a real date"),
+        ({"date_of_birth_month": ""}, "Date of birth must include a month"),
+        ({"given_name": "<script>alert(1)</script>"}, "First name must only include letters"),
+        ({"family_name": "Smith2"}, "Last name must only include letters"),
+        ({"postcode": "NOT A POSTCODE"}, "Enter a real postcode"),
+        ({"phone": "call me"}, "Enter a phone number"),
+        ({"reasons": []}, "Select at least one reason for referral"),
+        ({"reasons": ["other"]}, "Say what the other reason is"),
+        ({"hopes": "x" * 1001}, "What the person hopes for must be 1000 characters or fewer"),
+        ({"interpreter_needed": "on"}, "Enter the language they need an interpreter for"),
+        ({"contact_preference": "email"}, "Enter an email address, or choose another way to contact them"),
+        ({"consent_given": ""}, "You can only refer someone who has agreed to it"),
+    ],
+)
+def test_bad_input_gets_a_clear_message_and_keeps_what_was_typed(
+    client, world: World, overrides: dict, message: str
+) -> None:
+    login(client, world.referrer)
+    response = client.post(reverse("referrals:new"), form_data(**overrides))
+    assert response.status_code == 400
+    page = response.text
+    assert "There is a problem" in page
+    assert message in page
+    assert "To meet people again</textarea>" in page or "hopes" in overrides
+    assert 'value="07700 900982"' in page or "phone" in overrides
+    assert Referral.objects.count() == 0
+
+
+def test_names_from_any_alphabet_are_welcome(client, world: World) -> None:
+    login(client, world.referrer)
+    client.post(reverse("referrals:new"), form_data(given_name="Nguyễn Thị", family_name="Ní Bhriain-Smith"))
+    referral = Referral.objects.get()
+    assert (referral.given_name, referral.family_name) == ("Nguyễn Thị", "Ní Bhriain-Smith")
+
+
+def test_html_in_free_text_is_stored_as_typed_and_shown_escaped(client, world: World) -> None:
+    login(client, world.referrer)
+    client.post(reverse("referrals:new"), form_data(hopes="<script>alert('x')</script> & more"))
+    referral = Referral.objects.get()
+    assert referral.hopes == "<script>alert('x')</script> & more"
+    login(client, world.link_worker)
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; more" in page
+
+
+def test_extra_post_fields_are_ignored(client, world: World) -> None:
+    login(client, world.referrer)
+    client.post(reverse("referrals:new"), form_data(status="accepted", service=str(world.other_service.pk)))
+    referral = Referral.objects.get()
+    assert referral.status == ReferralStatus.NEW
+    assert referral.service == world.service
+
+
+def test_the_form_says_where_urgent_needs_go(client, world: World) -> None:
+    login(client, world.referrer)
+    page = client.get(reverse("referrals:new")).text
+    assert "call 999 or NHS 111" in page
+    assert "safeguarding" in page
+
+
+# --- Triage -----------------------------------------------------------------------------------------------
+def test_the_queue_shows_waiting_referrals_with_flags(client, world: World) -> None:
+    factories.NewReferralFactory(
+        service=world.service, given_name="Risa", risk_information="Dog", interpreter_needed=True, language="Polish"
+    )
+    factories.NewReferralFactory(service=world.other_service, given_name="Elsewhere")
+    login(client, world.link_worker)
+    page = client.get(reverse("referrals:queue")).text
+    assert "Risa" in page
+    assert "Risk information" in page
+    assert "Interpreter: Polish" in page
+    assert "Elsewhere" not in page
+
+
+def test_a_link_worker_accepts_and_assigns(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    login(client, world.link_worker)
+    response = client.post(
+        reverse("referrals:accept", args=[referral.pk]), {"assignee": str(world.colleague.pk)}, follow=True
+    )
+    assert f"Referral {referral.reference} accepted and assigned to Tom Evans" in response.text
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.ACCEPTED
+    assert referral.case.link_worker == world.colleague
+
+
+def test_accepting_without_an_assignee_explains(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    login(client, world.link_worker)
+    response = client.post(reverse("referrals:accept", args=[referral.pk]), {"assignee": ""})
+    assert response.status_code == 400
+    assert "Choose who will support this person" in response.text
+    assert Case.objects.count() == 0
+
+
+def test_accepting_an_already_accepted_referral_gets_a_clear_message(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    services.referral_accept(referral=referral, by=world.colleague, assignee=world.colleague)
+    login(client, world.link_worker)
+    response = client.post(
+        reverse("referrals:accept", args=[referral.pk]), {"assignee": str(world.link_worker.pk)}, follow=True
+    )
+    assert "This referral has already been accepted by Tom Evans" in response.text
+    assert Case.objects.count() == 1
+
+
+def test_a_duplicate_can_be_merged_into_the_open_case(client, world: World) -> None:
+    case = factories.ActiveCaseFactory(
+        client__service=world.service, client__nhs_number="9990000026", link_worker=world.colleague
+    )
+    referral = factories.NewReferralFactory(service=world.service, nhs_number="9990000026")
+    login(client, world.link_worker)
+    page = client.get(reverse("referrals:detail", args=[referral.pk])).text
+    assert "Possible duplicate" in page
+    client.post(reverse("referrals:accept", args=[referral.pk]), {"case": str(case.pk)})
+    referral.refresh_from_db()
+    assert referral.case == case
+    assert Case.objects.count() == 1
+
+
+def test_declining_needs_a_reason(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    login(client, world.link_worker)
+    response = client.post(reverse("referrals:decline", args=[referral.pk]), {"reason": "", "note": "kept"})
+    assert response.status_code == 400
+    assert "Select why the referral is declined" in response.text
+    assert "kept</textarea>" in response.text
+    client.post(reverse("referrals:decline", args=[referral.pk]), {"reason": "person_declined", "note": ""})
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.DECLINED
+
+
+def test_redirect_to_another_service(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    login(client, world.manager)
+    client.post(reverse("referrals:redirect", args=[referral.pk]), {"service": str(world.other_service.pk)})
+    referral.refresh_from_db()
+    assert referral.service == world.other_service
+
+
+def test_closing_the_case_sends_the_summary_to_the_referrer(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
+    services.referral_accept(referral=referral, by=world.link_worker, assignee=world.link_worker)
+    login(client, world.link_worker)
+    response = client.post(reverse("referrals:close", args=[referral.pk]), {"reason": "goals_met", "summary": ""})
+    assert response.status_code == 400
+    assert "Write a short outcome summary for the GP record" in response.text
+    client.post(reverse("referrals:close", args=[referral.pk]), {"reason": "goals_met", "summary": "Joined the choir."})
+    login(client, world.referrer)
+    page = client.get(reverse("referrals:sent", args=[referral.pk])).text
+    assert "Joined the choir." in page
+    assert "Closed" in page
+
+
+ACTIONS = ["accept", "decline", "redirect", "close"]
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_decisions_refuse_the_wrong_people_and_methods(client, world: World, action: str) -> None:
+    referral = factories.NewReferralFactory(service=world.service)
+    url = reverse(f"referrals:{action}", args=[referral.pk])
+    assert client.post(url).status_code == 302  # anonymous: to the login page
+    login(client, world.link_worker)
+    assert client.get(url).status_code == 405
+    login(client, world.other_link_worker)
+    assert client.post(url).status_code == 404
+    for persona in ("supervisor", "referrer", "commissioner"):
+        login(client, getattr(world, persona))
+        assert client.post(url).status_code == 403
+    referral.refresh_from_db()
+    assert referral.status == ReferralStatus.NEW
+
+
+# --- The loop back --------------------------------------------------------------------------------------
+def test_my_referrals_shows_the_named_link_worker_and_first_contact(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
+    case = services.referral_accept(referral=referral, by=world.link_worker, assignee=world.link_worker)
+    factories.ContactFactory(case=case, attempted_only=True)
+    login(client, world.referrer)
+    page = client.get(reverse("referrals:mine")).text
+    assert "Amira Khan" in page
+    assert "Accepted" in page
+    assert "Not yet" in page  # an attempted contact is not a first contact
+    factories.ContactFactory(case=case)
+    page = client.get(reverse("referrals:mine")).text
+    assert "Not yet" not in page
+
+
+def test_referrers_never_see_case_notes(client, world: World) -> None:
+    referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
+    case = services.referral_accept(referral=referral, by=world.link_worker, assignee=world.link_worker)
+    factories.ContactFactory(case=case, notes="Private conversation about debts")
+    login(client, world.referrer)
+    for url in (reverse("referrals:mine"), reverse("referrals:sent", args=[referral.pk])):
+        assert "Private conversation" not in client.get(url).text
+
+
+def test_my_referrals_takes_a_constant_number_of_queries(client, world: World, django_assert_max_num_queries) -> None:
+    for _ in range(12):
+        factories.AcceptedReferralFactory(service=world.service, source_organisation=world.practice)
+    login(client, world.referrer)
+    # session, user, memberships, linked services, referrals with first contact
+    with django_assert_max_num_queries(8):
+        client.get(reverse("referrals:mine"))
+
+
+# --- Public forms ---------------------------------------------------------------------------------------------
+def test_an_agency_link_takes_a_referral_and_reads_nothing_back(client, world: World) -> None:
+    _, token = services.agency_link_create(service=world.service, agency_name="Riverside Foodbank", by=world.manager)
+    url = reverse("refer:agency", args=[token])
+    page = client.get(url).text
+    assert "Referral from Riverside Foodbank" in page
+    data = form_data(
+        referrer_name="Dev Patel", referrer_organisation_name="Riverside Foodbank", referrer_email="dev@fb.example"
+    )
+    response = client.post(url, data, follow=True)
+    referral = Referral.objects.get()
+    assert referral.channel == Channel.AGENCY_LINK
+    assert referral.reference in response.text
+    assert "Siobhán" not in response.text and "999 000 0026" not in response.text
+    assert AgencyLink.objects.get().use_count == 1
+
+
+def test_a_revoked_or_wrong_agency_link_explains_itself(client, world: World) -> None:
+    link, token = services.agency_link_create(service=world.service, agency_name="Foodbank", by=world.manager)
+    services.agency_link_revoke(link=link, by=world.manager)
+    for bad in (token, "not-a-token"):
+        response = client.get(reverse("refer:agency", args=[bad]))
+        assert response.status_code == 404
+        assert "This referral link is not active" in response.text
+    assert client.post(reverse("refer:agency", args=[token]), form_data()).status_code == 404
+    assert Referral.objects.count() == 0
+
+
+def test_public_forms_are_rate_limited(client, world: World) -> None:
+    url = reverse("refer:self", args=[world.service.pk])
+    for _ in range(10):
+        client.post(url, form_data(nhs_number=""))
+    response = client.post(url, form_data(nhs_number=""))
+    assert response.status_code == 429
+    assert "Too many referrals sent" in response.text
+    assert Referral.objects.count() == 10
+
+
+def test_self_referral_explains_the_service_and_can_be_switched_off(client, world: World) -> None:
+    url = reverse("refer:self", args=[world.service.pk])
+    page = client.get(url).text
+    assert "Social prescribing is free" in page
+    response = client.post(url, form_data(nhs_number=""), follow=True)
+    assert "Referral sent" in response.text
+    assert Referral.objects.get().channel == Channel.SELF
+    world.service.self_referral_enabled = False
+    world.service.save()
+    assert client.get(url).status_code == 404
+
+
+def test_service_staff_record_a_phone_referral(client, world: World) -> None:
+    login(client, world.link_worker)
+    data = form_data(channel="phone", referrer_name="Jo Bloggs", referrer_phone="01632 960001")
+    response = client.post(reverse("referrals:record"), data)
+    referral = Referral.objects.get()
+    assert response["Location"] == reverse("referrals:detail", args=[referral.pk])
+    assert referral.channel == Channel.PHONE
+    assert referral.recorded_by == world.link_worker
+    assert referral.service == world.service
+
+
+def test_a_manager_makes_and_revokes_an_agency_link(client, world: World) -> None:
+    login(client, world.manager)
+    page = client.post(reverse("referrals:links"), {"agency_name": "Foodbank", "service": str(world.service.pk)}).text
+    link = AgencyLink.objects.get()
+    assert "Copy it now: it will not be shown again" in page
+    assert "/refer/agency/" in page
+    again = client.get(reverse("referrals:links")).text
+    assert "/refer/agency/" not in again  # shown once only
+    client.post(reverse("referrals:revoke_link", args=[link.pk]))
+    link.refresh_from_db()
+    assert not link.is_active
+    login(client, world.other_link_worker)
+    assert client.post(reverse("referrals:revoke_link", args=[link.pk])).status_code == 403
