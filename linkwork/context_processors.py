@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title
 from linkwork.accounts.models import Role
+from linkwork.notifications.selectors import unread_count
 
 
 @dataclass(frozen=True)
@@ -53,5 +54,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav_current=next((i for i in items if i.is_current(request.path)), None),
         user_roles=sorted(Role(r).label for r in access.roles),
         link_worker_title=link_worker_title(access.services(*SERVICE_ROLES, Role.REFERRER)),
+        unread_notifications=unread_count(user=user),
     )
     return context

@@ -10,6 +10,7 @@ urlpatterns = [
     path("accessibility/", TemplateView.as_view(template_name="accessibility.html"), name="accessibility"),
     path("privacy/", TemplateView.as_view(template_name="privacy.html"), name="privacy"),
     path("accounts/", include("linkwork.accounts.urls")),
+    path("notifications/", include("linkwork.notifications.urls")),
     path("caseload/", include("clients.urls")),
     path("referrals/", include("referrals.urls")),
     path("refer/", include("referrals.public_urls")),
