@@ -4,29 +4,98 @@ The clients issue grows this; identifiers in URLs are UUIDs, never sequences."""
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
 
 from linkwork.accounts.models import Organisation
 
+PREFER_NOT = ("prefer_not", "Prefer not to say")
+
+
+class EthnicCategory(models.TextChoices):
+    """NHS Data Dictionary ethnic category (England)."""
+
+    A = "A", "White: British"
+    B = "B", "White: Irish"
+    C = "C", "White: any other White background"
+    D = "D", "Mixed: White and Black Caribbean"
+    E = "E", "Mixed: White and Black African"
+    F = "F", "Mixed: White and Asian"
+    G = "G", "Mixed: any other mixed background"
+    H = "H", "Asian or Asian British: Indian"
+    J = "J", "Asian or Asian British: Pakistani"
+    K = "K", "Asian or Asian British: Bangladeshi"
+    L = "L", "Asian or Asian British: any other Asian background"
+    M = "M", "Black or Black British: Caribbean"
+    N = "N", "Black or Black British: African"
+    P = "P", "Black or Black British: any other Black background"
+    R = "R", "Other ethnic groups: Chinese"
+    S = "S", "Other ethnic groups: any other ethnic group"
+    Z = "Z", "Not stated (asked, prefers not to say)"
+    NOT_KNOWN = "99", "Not known"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    PREFER_NOT = PREFER_NOT
+
+
+class YesNoPreferNot(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    PREFER_NOT = PREFER_NOT
+
+
+class ShareWithGP(models.TextChoices):
+    NONE = "none", "Nothing beyond the referral outcome"
+    CODES = "codes", "Codes only (SNOMED CT activity)"
+    SUMMARY = "summary", "A full summary"
+
 
 class Client(models.Model):
+    """The person: one record however many referrals. ``version`` guards against two people saving at once."""
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="clients")
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     preferred_name = models.CharField(max_length=100, blank=True)
+    pronouns = models.CharField(max_length=40, blank=True)
     date_of_birth = models.DateField()
     nhs_number = models.CharField("NHS number", max_length=10, blank=True)
     address = models.TextField(blank=True)
     postcode = models.CharField(max_length=8, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
+    contact_preference = models.CharField(max_length=10, blank=True)
+    contact_times = models.CharField(max_length=200, blank=True)
     practice = models.ForeignKey(
         Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="registered_clients"
     )
+    interpreter_needed = models.BooleanField(default=False)
+    language = models.CharField(max_length=100, blank=True)
+    accessibility_needs = models.TextField(blank=True)
+    # Equality monitoring: every question allows "prefer not to say".
+    ethnic_category = models.CharField(max_length=2, choices=EthnicCategory.choices, blank=True)
+    sex = models.CharField(max_length=12, choices=Sex.choices, blank=True)
+    gender_identity = models.CharField(
+        "gender identity", max_length=60, blank=True, help_text="In the person's own words, or prefer not to say"
+    )
+    disability = models.CharField(max_length=12, choices=YesNoPreferNot.choices, blank=True)
+    carer = models.CharField("unpaid carer", max_length=12, choices=YesNoPreferNot.choices, blank=True)
+    lsoa_code = models.CharField("LSOA", max_length=9, blank=True)
+    deprivation_decile = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="IMD 2019 decile of the postcode's area (1 = most deprived)"
+    )
+    # Consent
+    consent_to_contact = models.BooleanField(default=True)
+    share_with_gp = models.CharField(max_length=10, choices=ShareWithGP.choices, default=ShareWithGP.CODES)
+    consent_to_share_with_groups = models.BooleanField(default=False)
+    consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,9 +110,43 @@ class Client(models.Model):
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
 
+    @property
+    def known_as(self) -> str:
+        return self.preferred_name or self.given_name
+
     def age_on(self, day: date) -> int:
         dob = self.date_of_birth
         return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
+
+
+class AlertKind(models.TextChoices):
+    LONE_WORKER = "lone_worker", "Risk to lone workers"
+    SAFEGUARDING = "safeguarding", "Safeguarding concern raised"
+    NO_PHONE = "no_phone", "Do not contact by phone"
+    NO_LETTERS = "no_letters", "Do not send letters"
+    OTHER = "other", "Other"
+
+
+class ClientAlert(models.Model):
+    """Shown as a banner on every page of the person's record until resolved."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    detail = models.CharField(max_length=500, blank=True)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-raised_at"]
+        indexes = [models.Index(fields=["client"], condition=models.Q(resolved_at=None), name="alert_open_idx")]
+
+    def __str__(self) -> str:
+        return self.get_kind_display()
 
 
 class CaseStatus(models.TextChoices):
@@ -72,11 +175,15 @@ class Case(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases", null=True, blank=True
     )
     status = models.CharField(max_length=10, choices=CaseStatus.choices, default=CaseStatus.ACTIVE)
+    paused_on = models.DateField(null=True, blank=True)
+    paused_reason = models.CharField(max_length=300, blank=True)
     start_date = models.DateField()
     window_end = models.DateField()
+    extension_reason = models.CharField(max_length=300, blank=True)
     closed_on = models.DateField(null=True, blank=True)
     closure_reason = models.CharField(max_length=20, choices=ClosureReason.choices, blank=True)
     closing_summary = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -121,6 +228,8 @@ class Contact(models.Model):
         default=False, help_text="Tried but did not reach the person: does not count toward the 6 to 12"
     )
     notes = models.TextField(blank=True)
+    next_step = models.CharField(max_length=300, blank=True)
+    follow_up_on = models.DateField("follow-up date", null=True, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -130,3 +239,114 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} on {self.at:%d %b %Y}"
+
+
+class CaseAssignment(models.Model):
+    """Who a case was handed to, by whom and why (reassignment history)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="assignments")
+    from_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"Reassigned on {self.at:%Y-%m-%d}"
+
+
+class WhatMatters(models.Model):
+    """The "what matters to me" conversation, in the person's own words. One per case, versioned."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="what_matters")
+    what_matters = models.TextField("what matters to me", blank=True)
+    strengths = models.TextField(blank=True)
+    worries = models.TextField(blank=True)
+    want_to_change = models.TextField("what I want to change", blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"What matters for {self.case}"
+
+
+class Plan(models.Model):
+    """A personalised care and support plan. Every save adds a PlanVersion; nothing is overwritten."""
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="plan")
+    version = models.PositiveIntegerField(default=0)
+    review_on = models.DateField("next review", null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Plan for {self.case}"
+
+
+class PlanVersion(models.Model):
+    """One saved state of a plan: goals in the person's words, each with actions (who does what by when),
+    a status and progress notes."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    goals = models.JSONField(default=list)
+    review_on = models.DateField(null=True, blank=True)
+    saved_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    saved_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["plan", "number"], name="plan_version_unique")]
+
+    def __str__(self) -> str:
+        return f"Version {self.number}"
+
+
+class HomeVisit(models.Model):
+    """A planned home visit with lone-worker check-in and check-out."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="home_visits")
+    link_worker = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="home_visits")
+    planned_start = models.DateTimeField()
+    expected_minutes = models.PositiveSmallIntegerField(default=60)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    checked_out_at = models.DateTimeField(null=True, blank=True)
+    contact = models.OneToOneField(Contact, null=True, blank=True, on_delete=models.PROTECT, related_name="home_visit")
+    overdue_alerted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["planned_start"]
+        indexes = [
+            models.Index(
+                fields=["checked_in_at"],
+                condition=models.Q(checked_out_at=None, checked_in_at__isnull=False),
+                name="homevisit_open_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Home visit on {self.planned_start:%Y-%m-%d %H:%M}"
+
+    @property
+    def expected_end(self) -> datetime:
+        start = self.checked_in_at or self.planned_start
+        return start + timedelta(minutes=self.expected_minutes)
+
+
+class PostcodeArea(models.Model):
+    """Postcode → LSOA → IMD 2019 decile, loaded from the public lookup when a service supplies it
+    (``manage.py load_deprivation``). Linkwork works without it."""
+
+    postcode = models.CharField(max_length=8, primary_key=True)
+    lsoa_code = models.CharField(max_length=9)
+    imd_decile = models.PositiveSmallIntegerField()
+
+    def __str__(self) -> str:
+        return self.postcode

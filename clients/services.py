@@ -6,9 +6,23 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
-from clients.models import Case, CaseStatus, Client, ClosureReason
+from clients.models import (
+    AlertKind,
+    Case,
+    CaseAssignment,
+    CaseStatus,
+    Client,
+    ClientAlert,
+    ClosureReason,
+    Contact,
+    ContactMethod,
+    HomeVisit,
+    Plan,
+    PlanVersion,
+    WhatMatters,
+)
 from linkwork.accounts.models import Organisation
 
 CLIENT_FIELDS = (
@@ -20,6 +34,11 @@ CLIENT_FIELDS = (
     "postcode",
     "phone",
     "email",
+    "contact_preference",
+    "contact_times",
+    "interpreter_needed",
+    "language",
+    "accessibility_needs",
 )
 
 
@@ -29,6 +48,7 @@ def client_create(*, service: Organisation, practice: Organisation | None = None
     unknown = set(fields) - set(CLIENT_FIELDS)
     if unknown:
         raise TypeError(f"unexpected client fields: {sorted(unknown)}")
+    fields["lsoa_code"], fields["deprivation_decile"] = deprivation_for(fields.get("postcode", ""))
     return Client.objects.create(service=service, practice=practice, **fields)
 
 
@@ -60,4 +80,344 @@ def case_close(*, case: Case, on: date, reason: str, summary: str) -> Case:
     locked.closure_reason = reason
     locked.closing_summary = summary
     locked.save(update_fields=["status", "closed_on", "closure_reason", "closing_summary", "updated_at"])
+    return locked
+
+
+# --- Optimistic concurrency -------------------------------------------------------------------------------
+class ConcurrentEdit(ValidationError):
+    """Someone else saved the same record after this form was opened."""
+
+    def __init__(self, what: str = "record") -> None:
+        super().__init__(
+            f"Someone else changed this {what} while you were editing it. Your text is still below: "
+            "check their changes, then save again."
+        )
+
+
+def _bump(model: type, pk: Any, expected_version: int, what: str, **fields: Any) -> None:
+    """UPDATE ... SET fields, version = version + 1 WHERE pk AND version = expected; 0 rows means someone
+    else saved first."""
+    from django.db.models import F
+
+    updated = model.objects.filter(pk=pk, version=expected_version).update(version=F("version") + 1, **fields)
+    if not updated:
+        raise ConcurrentEdit(what)
+
+
+CLIENT_EDITABLE = (
+    "given_name",
+    "family_name",
+    "preferred_name",
+    "pronouns",
+    "date_of_birth",
+    "nhs_number",
+    "address",
+    "postcode",
+    "phone",
+    "email",
+    "contact_preference",
+    "contact_times",
+    "practice",
+    "interpreter_needed",
+    "language",
+    "accessibility_needs",
+    "ethnic_category",
+    "sex",
+    "gender_identity",
+    "disability",
+    "carer",
+    "consent_to_contact",
+    "share_with_gp",
+    "consent_to_share_with_groups",
+)
+
+
+def deprivation_for(postcode: str) -> tuple[str, int | None]:
+    from clients.models import PostcodeArea
+
+    area = PostcodeArea.objects.filter(postcode=postcode.replace(" ", "").upper()).first() if postcode else None
+    return (area.lsoa_code, area.imd_decile) if area else ("", None)
+
+
+@transaction.atomic
+def client_update(*, client: Client, by: Any, expected_version: int, **fields: Any) -> Client:
+    """Save whitelisted fields if nobody else saved since ``expected_version``; keeps the deprivation decile
+    in step with the postcode. Raises ConcurrentEdit otherwise."""
+    from django.utils import timezone
+
+    unknown = set(fields) - set(CLIENT_EDITABLE)
+    if unknown:
+        raise TypeError(f"unexpected client fields: {sorted(unknown)}")
+    if "postcode" in fields:
+        fields["lsoa_code"], fields["deprivation_decile"] = deprivation_for(fields["postcode"])
+    consent_fields = {"consent_to_contact", "share_with_gp", "consent_to_share_with_groups"}
+    if any(f in fields and fields[f] != getattr(client, f) for f in consent_fields):
+        fields["consent_recorded_at"] = timezone.now()
+    _bump(Client, client.pk, expected_version, "record", updated_at=timezone.now(), **fields)
+    client.refresh_from_db()
+    return client
+
+
+# --- Alerts ---------------------------------------------------------------------------------------------------
+@transaction.atomic
+def alert_raise(*, client: Client, by: Any, kind: str, detail: str = "") -> ClientAlert:
+    if kind not in AlertKind.values:
+        raise ValidationError({"kind": "Choose the kind of alert"})
+    return ClientAlert.objects.create(client=client, kind=kind, detail=detail, raised_by=by)
+
+
+@transaction.atomic
+def alert_resolve(*, alert: ClientAlert, by: Any) -> ClientAlert:
+    from django.utils import timezone
+
+    if not ClientAlert.objects.filter(pk=alert.pk, resolved_at=None).update(resolved_at=timezone.now(), resolved_by=by):
+        raise ValidationError("This alert has already been resolved")
+    alert.refresh_from_db()
+    return alert
+
+
+# --- Case lifecycle ---------------------------------------------------------------------------------------------
+def _lock_case(case: Case) -> Case:
+    return Case.objects.select_for_update(of=("self",)).select_related("service").get(pk=case.pk)
+
+
+@transaction.atomic
+def case_pause(*, case: Case, by: Any, reason: str, on: date) -> Case:
+    case = _lock_case(case)
+    if case.status != CaseStatus.ACTIVE:
+        raise ValidationError("Only an active case can be paused")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is paused"})
+    case.status, case.paused_on, case.paused_reason = CaseStatus.PAUSED, on, reason
+    case.version += 1
+    case.save(update_fields=["status", "paused_on", "paused_reason", "version", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_resume(*, case: Case, by: Any) -> Case:
+    case = _lock_case(case)
+    if case.status != CaseStatus.PAUSED:
+        raise ValidationError("Only a paused case can be resumed")
+    case.status, case.paused_on, case.paused_reason = CaseStatus.ACTIVE, None, ""
+    case.version += 1
+    case.save(update_fields=["status", "paused_on", "paused_reason", "version", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_extend(*, case: Case, by: Any, weeks: int, reason: str) -> Case:
+    """Move the end of the support window on by ``weeks``, with a reason."""
+    from datetime import timedelta
+
+    case = _lock_case(case)
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("A closed case cannot be extended")
+    if not 1 <= weeks <= 26:
+        raise ValidationError({"weeks": "Extend by 1 to 26 weeks"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the support window is extended"})
+    case.window_end = case.window_end + timedelta(weeks=weeks)
+    case.extension_reason = reason
+    case.version += 1
+    case.save(update_fields=["window_end", "extension_reason", "version", "updated_at"])
+    return case
+
+
+@transaction.atomic
+def case_reassign(*, case: Case, by: Any, to: Any, reason: str) -> Case:
+    """Hand a case to another link worker of the same service, recording who, when and why."""
+    from linkwork.accounts.models import Membership, Role
+
+    case = _lock_case(case)
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("A closed case cannot be reassigned")
+    if not Membership.objects.filter(user=to, organisation=case.service, role=Role.LINK_WORKER).exists():
+        raise ValidationError({"to": "Choose a link worker in this service"})
+    if to == case.link_worker:
+        raise ValidationError({"to": "The case is already with this link worker"})
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the case is reassigned"})
+    CaseAssignment.objects.create(case=case, from_worker=case.link_worker, to_worker=to, reason=reason, by=by)
+    case.link_worker = to
+    case.version += 1
+    case.save(update_fields=["link_worker", "version", "updated_at"])
+    return case
+
+
+# --- Contacts --------------------------------------------------------------------------------------------------
+CONTACT_FIELDS = ("at", "method", "duration_minutes", "attempted_only", "notes", "next_step", "follow_up_on")
+
+
+@transaction.atomic
+def contact_log(*, case: Case, by: Any, **fields: Any) -> Contact:
+    """Record a contact (or an attempt) on an open case. Attempts do not count toward the 6 to 12."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    unknown = set(fields) - set(CONTACT_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected contact fields: {sorted(unknown)}")
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("This case is closed: contacts cannot be added")
+    at = fields["at"]
+    if at > timezone.now() + timedelta(minutes=5):
+        raise ValidationError({"at": "The contact must be today or in the past"})
+    if timezone.localtime(at).date() < case.start_date - timedelta(days=7):
+        raise ValidationError({"at": "The contact must be after the referral was accepted"})
+    follow_up = fields.get("follow_up_on")
+    if follow_up and follow_up < timezone.localtime(at).date():
+        raise ValidationError({"follow_up_on": "The follow-up date must be after the contact"})
+    return Contact.objects.create(case=case, recorded_by=by, **fields)
+
+
+def contacts_counted(case: Case) -> int:
+    return case.contacts.filter(attempted_only=False).count()
+
+
+# --- What matters and the plan ------------------------------------------------------------------------------------
+WHAT_MATTERS_FIELDS = ("what_matters", "strengths", "worries", "want_to_change")
+
+
+@transaction.atomic
+def what_matters_save(*, case: Case, by: Any, expected_version: int, **fields: Any) -> WhatMatters:
+    """Create or update the conversation record; a stale ``expected_version`` raises ConcurrentEdit."""
+    unknown = set(fields) - set(WHAT_MATTERS_FIELDS)
+    if unknown:
+        raise TypeError(f"unexpected fields: {sorted(unknown)}")
+    existing = WhatMatters.objects.filter(case=case).first()
+    if existing is None:
+        if expected_version != 0:
+            raise ConcurrentEdit("conversation record")
+        try:
+            with transaction.atomic():
+                return WhatMatters.objects.create(case=case, updated_by=by, **fields)
+        except IntegrityError as error:
+            raise ConcurrentEdit("conversation record") from error
+    _bump(WhatMatters, existing.pk, expected_version, "conversation record", updated_by=by, **fields)
+    existing.refresh_from_db()
+    return existing
+
+
+GOAL_STATUSES = {
+    "not_started": "Not started",
+    "in_progress": "In progress",
+    "achieved": "Achieved",
+    "stopped": "No longer a goal",
+}
+
+
+def _clean_goals(goals: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    cleaned = []
+    for goal in goals:
+        text = str(goal.get("goal", "")).strip()
+        if not text:
+            continue
+        status = goal.get("status") or "not_started"
+        if status not in GOAL_STATUSES:
+            raise ValidationError("Choose a status for each goal")
+        actions = [
+            {
+                "what": str(a.get("what", "")).strip(),
+                "who": str(a.get("who", "")).strip(),
+                "by_when": str(a.get("by_when", "") or ""),
+            }
+            for a in goal.get("actions", [])
+            if str(a.get("what", "")).strip()
+        ]
+        cleaned.append(
+            {"goal": text, "status": status, "progress": str(goal.get("progress", "")).strip(), "actions": actions}
+        )
+    if not cleaned:
+        raise ValidationError("Write at least one goal, in the person's own words")
+    return cleaned
+
+
+@transaction.atomic
+def plan_save(
+    *, case: Case, by: Any, goals: list[dict[str, Any]], review_on: date | None, expected_version: int
+) -> PlanVersion:
+    """Save a new version of the plan. Earlier versions are kept untouched; a stale ``expected_version``
+    raises ConcurrentEdit."""
+    from django.db.models import F
+
+    cleaned = _clean_goals(goals)
+    plan, _ = Plan.objects.get_or_create(case=case)
+    if not Plan.objects.filter(pk=plan.pk, version=expected_version).update(
+        version=F("version") + 1, review_on=review_on
+    ):
+        raise ConcurrentEdit("plan")
+    return PlanVersion.objects.create(
+        plan=plan, number=expected_version + 1, goals=cleaned, review_on=review_on, saved_by=by
+    )
+
+
+def plan_changes(older: PlanVersion | None, newer: PlanVersion) -> list[str]:
+    """What changed between two versions, in plain words, for a reviewer."""
+    before = {g["goal"]: g for g in (older.goals if older else [])}
+    after = {g["goal"]: g for g in newer.goals}
+    changes = [f"Goal added: {g}" for g in after if g not in before]
+    changes += [f"Goal removed: {g}" for g in before if g not in after]
+    for text, goal in after.items():
+        old = before.get(text)
+        if old is None:
+            continue
+        if old["status"] != goal["status"]:
+            changes.append(f"{text}: {GOAL_STATUSES[old['status']]} → {GOAL_STATUSES[goal['status']]}")
+        if old.get("progress") != goal.get("progress"):
+            changes.append(f"{text}: progress notes updated")
+        old_actions = {a["what"] for a in old.get("actions", [])}
+        for action in goal.get("actions", []):
+            if action["what"] not in old_actions:
+                changes.append(f"{text}: action added: {action['what']}")
+    if older and older.review_on != newer.review_on:
+        changes.append("Review date changed")
+    return changes
+
+
+# --- Home visits -------------------------------------------------------------------------------------------------
+@transaction.atomic
+def home_visit_schedule(*, case: Case, by: Any, planned_start: Any, expected_minutes: int) -> HomeVisit:
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("This case is closed")
+    if not 10 <= expected_minutes <= 240:
+        raise ValidationError({"expected_minutes": "A visit should be expected to last 10 to 240 minutes"})
+    return HomeVisit.objects.create(
+        case=case, link_worker=by, planned_start=planned_start, expected_minutes=expected_minutes
+    )
+
+
+@transaction.atomic
+def home_visit_check_in(*, visit: HomeVisit, by: Any) -> HomeVisit:
+    from django.utils import timezone
+
+    if not HomeVisit.objects.filter(pk=visit.pk, checked_in_at=None).update(checked_in_at=timezone.now()):
+        raise ValidationError("You have already checked in to this visit")
+    visit.refresh_from_db()
+    return visit
+
+
+@transaction.atomic
+def home_visit_check_out(*, visit: HomeVisit, by: Any, notes: str = "") -> HomeVisit:
+    """Check out safely and record the visit as a contact (method: home visit)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    locked = HomeVisit.objects.select_for_update().get(pk=visit.pk)
+    if locked.checked_in_at is None:
+        raise ValidationError("Check in before checking out")
+    if locked.checked_out_at is not None:
+        raise ValidationError("You have already checked out of this visit")
+    minutes = max(1, int((now - locked.checked_in_at).total_seconds() // 60))
+    contact = Contact.objects.create(
+        case=locked.case,
+        at=locked.checked_in_at,
+        method=ContactMethod.HOME_VISIT,
+        duration_minutes=min(minutes, 32767),
+        notes=notes,
+        recorded_by=by,
+    )
+    locked.checked_out_at, locked.contact = now, contact
+    locked.save(update_fields=["checked_out_at", "contact"])
     return locked
