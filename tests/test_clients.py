@@ -1,0 +1,490 @@
+"""Clients: the record, case lifecycle, contacts, what matters, the versioned plan and home visits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import selectors, services
+from clients.models import CaseStatus, Contact, PlanVersion, PostcodeArea
+from linkwork.audit.models import AuditEvent
+from tests import factories
+from tests.conftest import World, login
+
+
+@pytest.fixture
+def case(world: World):
+    return factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        client__given_name="Nora",
+        client__family_name="Ní Bhriain",
+        client__address="1 Mill Lane",
+    )
+
+
+def at(days_ago: int = 0, hour: int = 10) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(timezone.localdate() - dt.timedelta(days=days_ago), dt.time(hour)))
+
+
+# --- Services -------------------------------------------------------------------------------------------------
+def test_attempts_are_shown_but_not_counted(world: World, case) -> None:
+    services.contact_log(case=case, by=world.link_worker, at=at(2), method="phone", duration_minutes=20)
+    services.contact_log(case=case, by=world.link_worker, at=at(1), method="phone", attempted_only=True)
+    assert services.contacts_counted(case) == 1
+    assert case.contacts.count() == 2
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"at": timezone.now() + dt.timedelta(days=1)}, "today or in the past"),
+        ({"at": at(60)}, "after the referral was accepted"),
+        ({"follow_up_on": timezone.localdate() - dt.timedelta(days=5)}, "follow-up date must be after"),
+    ],
+)
+def test_impossible_contacts_are_refused(world: World, case, fields: dict, message: str) -> None:
+    data = {"at": at(1), "method": "phone", "duration_minutes": 30, **fields}
+    with pytest.raises(ValidationError, match=message):
+        services.contact_log(case=case, by=world.link_worker, **data)
+    assert not Contact.objects.exists()
+
+
+def test_a_closed_case_takes_no_contacts(world: World) -> None:
+    closed = factories.ClosedCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    with pytest.raises(ValidationError, match="closed"):
+        services.contact_log(case=closed, by=world.link_worker, at=at(1), method="phone", duration_minutes=5)
+
+
+def test_pause_resume_extend_and_reassign(world: World, case) -> None:
+    case = services.case_pause(case=case, by=world.link_worker, reason="In hospital", on=timezone.localdate())
+    assert (case.status, case.paused_reason) == (CaseStatus.PAUSED, "In hospital")
+    with pytest.raises(ValidationError):
+        services.case_pause(case=case, by=world.link_worker, reason="Again", on=timezone.localdate())
+    case = services.case_resume(case=case, by=world.link_worker)
+    assert case.status == CaseStatus.ACTIVE and case.paused_on is None
+    end = case.window_end
+    case = services.case_extend(case=case, by=world.link_worker, weeks=4, reason="Waiting for a housing decision")
+    assert case.window_end == end + dt.timedelta(weeks=4)
+    with pytest.raises(ValidationError):
+        services.case_extend(case=case, by=world.link_worker, weeks=40, reason="Too long")
+    case = services.case_reassign(case=case, by=world.manager, to=world.colleague, reason="Caseload balance")
+    assert case.link_worker == world.colleague
+    assignment = case.assignments.get()
+    assert (assignment.from_worker, assignment.to_worker, assignment.by) == (
+        world.link_worker,
+        world.colleague,
+        world.manager,
+    )
+    for wrong in (world.supervisor, world.other_link_worker):
+        with pytest.raises(ValidationError, match="link worker in this service"):
+            services.case_reassign(case=case, by=world.manager, to=wrong, reason="x")
+
+
+def test_a_stale_save_of_the_record_is_refused(world: World, case) -> None:
+    client = case.client
+    services.client_update(client=client, by=world.link_worker, expected_version=1, preferred_name="Nonie")
+    with pytest.raises(services.ConcurrentEdit, match="Someone else changed this record"):
+        services.client_update(client=client, by=world.colleague, expected_version=1, preferred_name="Nor")
+    client.refresh_from_db()
+    assert (client.preferred_name, client.version) == ("Nonie", 2)
+
+
+def test_consent_changes_are_dated(world: World, case) -> None:
+    client = services.client_update(
+        client=case.client, by=world.link_worker, expected_version=1, share_with_gp="summary"
+    )
+    assert client.consent_recorded_at is not None
+
+
+def test_the_postcode_sets_the_deprivation_decile_when_a_lookup_is_loaded(world: World, case) -> None:
+    PostcodeArea.objects.create(postcode="LS14AP", lsoa_code="E01011365", imd_decile=2)
+    client = services.client_update(client=case.client, by=world.link_worker, expected_version=1, postcode="LS1 4AP")
+    assert (client.deprivation_decile, client.lsoa_code) == (2, "E01011365")
+    client = services.client_update(client=client, by=world.link_worker, expected_version=2, postcode="ZZ9 9ZZ")
+    assert client.deprivation_decile is None
+
+
+def test_plans_keep_every_version_and_say_what_changed(world: World, case) -> None:
+    first = services.plan_save(
+        case=case,
+        by=world.link_worker,
+        expected_version=0,
+        review_on=None,
+        goals=[{"goal": "Get out of the house twice a week", "status": "not_started"}],
+    )
+    second = services.plan_save(
+        case=case,
+        by=world.link_worker,
+        expected_version=1,
+        review_on=None,
+        goals=[
+            {
+                "goal": "Get out of the house twice a week",
+                "status": "in_progress",
+                "actions": [{"what": "Try the Wednesday walk", "who": "Nora"}],
+            },
+            {"goal": "Sort out the gas bill", "status": "not_started"},
+        ],
+    )
+    assert PlanVersion.objects.count() == 2
+    first.refresh_from_db()
+    assert first.goals == [
+        {"goal": "Get out of the house twice a week", "status": "not_started", "progress": "", "actions": []}
+    ]
+    changes = services.plan_changes(first, second)
+    assert "Goal added: Sort out the gas bill" in changes
+    assert "Get out of the house twice a week: Not started → In progress" in changes
+    assert "Get out of the house twice a week: action added: Try the Wednesday walk" in changes
+    with pytest.raises(services.ConcurrentEdit, match="plan"):
+        services.plan_save(
+            case=case,
+            by=world.colleague,
+            expected_version=1,
+            review_on=None,
+            goals=[{"goal": "Stale", "status": "not_started"}],
+        )
+    with pytest.raises(ValidationError, match="at least one goal"):
+        services.plan_save(case=case, by=world.colleague, expected_version=2, review_on=None, goals=[{"goal": " "}])
+
+
+def test_what_matters_is_saved_once_and_guarded(world: World, case) -> None:
+    record = services.what_matters_save(case=case, by=world.link_worker, expected_version=0, what_matters="My garden")
+    with pytest.raises(services.ConcurrentEdit):
+        services.what_matters_save(case=case, by=world.colleague, expected_version=0, what_matters="Other")
+    record = services.what_matters_save(case=case, by=world.colleague, expected_version=1, worries="Money")
+    assert (record.what_matters, record.worries, record.version) == ("My garden", "Money", 2)
+
+
+def test_a_home_visit_checks_in_and_out_and_becomes_a_contact(world: World, case) -> None:
+    visit = services.home_visit_schedule(
+        case=case, by=world.link_worker, planned_start=timezone.now(), expected_minutes=45
+    )
+    with pytest.raises(ValidationError, match="Check in before"):
+        services.home_visit_check_out(visit=visit, by=world.link_worker)
+    visit = services.home_visit_check_in(visit=visit, by=world.link_worker)
+    with pytest.raises(ValidationError, match="already checked in"):
+        services.home_visit_check_in(visit=visit, by=world.link_worker)
+    visit = services.home_visit_check_out(visit=visit, by=world.link_worker, notes="All well")
+    assert visit.contact.method == "home_visit"
+    assert visit.contact.notes == "All well"
+    assert services.contacts_counted(case) == 1
+
+
+# --- Selectors ------------------------------------------------------------------------------------------------
+def test_caseload_filters(world: World) -> None:
+    def make(**kwargs):
+        return factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker, **kwargs)
+
+    seen = make()
+    factories.ContactFactory(case=seen, at=at(2))
+    overdue = make()  # started 20 days ago, never seen
+    ending = make(window_end=timezone.localdate() + dt.timedelta(days=5))
+    factories.ContactFactory(case=ending, at=at(1))
+    paused = factories.PausedCaseFactory(client__service=world.service, link_worker=world.link_worker)
+
+    def ids(show: str) -> set:
+        return {
+            c.pk for c in selectors.caseload_for(user=world.link_worker, filters=selectors.CaseloadFilter(show=show))
+        }
+
+    assert ids("") == {seen.pk, overdue.pk, ending.pk, paused.pk}
+    assert ids("overdue") == {overdue.pk}
+    assert ids("ending") == {ending.pk}
+    assert ids("paused") == {paused.pk}
+
+
+def test_search_by_name_nhs_number_or_reference_within_my_service(world: World, case) -> None:
+    referral = factories.AcceptedReferralFactory(service=world.service, case=case)
+    factories.ClientFactory(service=world.other_service, given_name="Nora", family_name="Elsewhere")
+    for query in (
+        "nora",
+        "Ní Bh",
+        case.client.nhs_number,
+        f"{case.client.nhs_number[:3]} {case.client.nhs_number[3:6]} {case.client.nhs_number[6:]}",
+        referral.reference,
+    ):
+        assert selectors.search_clients(user=world.link_worker, query=query) == [case.client], query
+    assert selectors.search_clients(user=world.referrer, query="nora") == []
+
+
+# --- Views: who may do what --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("link_worker", 200),
+        ("colleague", 200),
+        ("supervisor", 200),
+        ("manager", 200),
+        ("other_link_worker", 404),
+        ("referrer", 403),
+        ("agency_referrer", 403),
+        ("commissioner", 403),
+        ("admin", 403),
+        ("nobody", 403),
+    ],
+)
+def test_case_and_client_pages_answer_each_role(client, world: World, case, persona: str, status: int) -> None:
+    login(client, getattr(world, persona))
+    assert client.get(reverse("clients:case", args=[case.pk])).status_code == status
+    assert client.get(reverse("clients:client", args=[case.client.pk])).status_code == status
+
+
+def test_opening_a_colleagues_case_is_audited_as_such(client, world: World, case) -> None:
+    login(client, world.colleague)
+    client.get(reverse("clients:case", args=[case.pk]))
+    event = AuditEvent.objects.get(object_id=str(case.pk))
+    assert event.actor == world.colleague and "not their own" in event.summary
+
+
+WRITE_PAGES = ["contact_new", "what_matters", "plan_edit", "pause", "extend", "visit_new"]
+
+
+@pytest.mark.parametrize("page", WRITE_PAGES)
+def test_write_pages_refuse_read_only_and_outsiders(client, world: World, case, page: str) -> None:
+    url = reverse(f"clients:{page}", args=[case.pk])
+    assert client.get(url).status_code == 302  # anonymous: to sign in
+    for persona, status in [("supervisor", 403), ("commissioner", 403), ("referrer", 403), ("other_link_worker", 404)]:
+        login(client, getattr(world, persona))
+        assert client.get(url).status_code == status, persona
+        assert client.post(url, {}).status_code == status, persona
+    login(client, world.colleague)
+    assert client.get(url).status_code == 200
+
+
+def test_only_managers_reassign(client, world: World, case) -> None:
+    url = reverse("clients:reassign", args=[case.pk])
+    login(client, world.link_worker)
+    assert client.get(url).status_code == 403
+    login(client, world.manager)
+    response = client.post(url, {"to": str(world.colleague.pk), "reason": ""})
+    assert response.status_code == 400 and "Say why the case is reassigned" in response.text
+    client.post(url, {"to": str(world.colleague.pk), "reason": "Leave"})
+    case.refresh_from_db()
+    assert case.link_worker == world.colleague
+
+
+def test_resume_is_post_only(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    assert client.get(reverse("clients:resume", args=[case.pk])).status_code == 405
+
+
+# --- Views: logging a contact -------------------------------------------------------------------------------------
+def contact_data(**overrides: str) -> dict[str, str]:
+    today = timezone.localdate() - dt.timedelta(days=1)
+    data = {
+        "date_day": str(today.day),
+        "date_month": str(today.month),
+        "date_year": str(today.year),
+        "time": "09:30",
+        "method": "phone",
+        "duration_minutes": "30",
+        "notes": "Talked about the garden",
+        "next_step": "",
+        "follow_up_on_day": "",
+        "follow_up_on_month": "",
+        "follow_up_on_year": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_logging_a_contact_counts_it(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    response = client.post(reverse("clients:contact_new", args=[case.pk]), contact_data(), follow=True)
+    assert "Contact 1 of 6 to 12 logged" in response.text
+    assert "Contact 1 of 6–12" in response.text
+    assert "Talked about the garden" in response.text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"date_year": "2999"}, "must be today or in the past"),
+        ({"time": "25:99"}, "Enter a time like 09:30 or 14:30"),
+        ({"method": ""}, "Select how the contact happened"),
+        ({"duration_minutes": "abc"}, "Duration must be a number of minutes"),
+        ({"duration_minutes": ""}, "Enter how long the contact took"),
+        ({"notes": "x" * 5001}, "Notes must be 5000 characters or fewer"),
+    ],
+)
+def test_bad_contacts_are_explained_and_the_notes_kept(
+    client, world: World, case, overrides: dict, message: str
+) -> None:
+    login(client, world.link_worker)
+    response = client.post(reverse("clients:contact_new", args=[case.pk]), contact_data(**overrides))
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    assert message in response.text
+    assert "Talked about the garden</textarea>" in response.text or "notes" in overrides
+    assert not Contact.objects.exists()
+
+
+def test_notes_are_escaped(client, world: World, case) -> None:
+    factories.ContactFactory(case=case, notes="<script>alert(1)</script>")
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:case", args=[case.pk])).text
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_a_second_editor_is_refused_and_keeps_their_text(client, world: World, case) -> None:
+    url = reverse("clients:what_matters", args=[case.pk])
+    login(client, world.link_worker)
+    client.post(
+        url,
+        {
+            "version": "0",
+            "what_matters": "Being near my grandchildren",
+            "strengths": "",
+            "worries": "",
+            "want_to_change": "",
+        },
+    )
+    login(client, world.colleague)
+    response = client.post(
+        url,
+        {
+            "version": "0",
+            "what_matters": "My words, typed at the same time",
+            "strengths": "",
+            "worries": "",
+            "want_to_change": "",
+        },
+    )
+    assert response.status_code == 400
+    assert "Someone else changed this conversation record while you were editing it" in response.text
+    assert "My words, typed at the same time</textarea>" in response.text
+
+
+def test_the_plan_prints_and_downloads_as_a_pdf(client, world: World, case) -> None:
+    services.plan_save(
+        case=case,
+        by=world.link_worker,
+        expected_version=0,
+        review_on=None,
+        goals=[
+            {"goal": "Join the choir", "status": "in_progress", "actions": [{"what": "Go on Tuesday", "who": "Nora"}]}
+        ],
+    )
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:plan_print", args=[case.pk])).text
+    assert "Nora's plan" in page and "Join the choir" in page and "How to contact your link worker" in page
+    response = client.get(reverse("clients:plan_print", args=[case.pk]) + "?format=pdf")
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert "attachment" in response["Content-Disposition"]
+
+
+def test_the_plan_form_saves_goals_from_the_formset(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    data = {
+        "goals-TOTAL_FORMS": "1",
+        "goals-INITIAL_FORMS": "0",
+        "goals-MIN_NUM_FORMS": "0",
+        "goals-MAX_NUM_FORMS": "12",
+        "goals-0-goal": "Get out more",
+        "goals-0-status": "in_progress",
+        "goals-0-action_1": "Try the walk",
+        "goals-0-who_1": "Nora",
+        "version": "0",
+    }
+    client.post(reverse("clients:plan_edit", args=[case.pk]), data)
+    version = PlanVersion.objects.get()
+    assert version.goals[0]["goal"] == "Get out more"
+    assert version.goals[0]["actions"][0] == {"what": "Try the walk", "who": "Nora", "by_when": ""}
+
+
+def test_check_in_is_only_for_the_visiting_link_worker(client, world: World, case) -> None:
+    visit = services.home_visit_schedule(
+        case=case, by=world.link_worker, planned_start=timezone.now(), expected_minutes=30
+    )
+    url = reverse("clients:check_in", args=[visit.pk])
+    login(client, world.colleague)
+    assert client.post(url).status_code == 403
+    login(client, world.other_link_worker)
+    assert client.post(url).status_code == 404
+    login(client, world.link_worker)
+    assert client.get(url).status_code == 405
+    client.post(url)
+    visit.refresh_from_db()
+    assert visit.checked_in_at is not None
+
+
+def test_alerts_show_on_every_page_of_the_record(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    client.post(
+        reverse("clients:alert_add", args=[case.client.pk]), {"kind": "lone_worker", "detail": "Visit in pairs"}
+    )
+    for url in (
+        reverse("clients:client", args=[case.client.pk]),
+        reverse("clients:case", args=[case.pk]),
+        reverse("clients:contact_new", args=[case.pk]),
+        reverse("clients:plan_edit", args=[case.pk]),
+    ):
+        page = client.get(url).text
+        assert "Risk to lone workers" in page and "Visit in pairs" in page, url
+
+
+def test_editing_the_record_keeps_input_on_error(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    url = reverse("clients:client_edit", args=[case.client.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = {
+        "version": "1",
+        "given_name": "Nora",
+        "family_name": "Ní Bhriain",
+        "preferred_name": "Nonie",
+        "date_of_birth_day": "17",
+        "date_of_birth_month": "5",
+        "date_of_birth_year": "1960",
+        "nhs_number": "123",
+        "postcode": "LS1 4AP",
+        "share_with_gp": "codes",
+        "consent_to_contact": "on",
+    }
+    response = client.post(url, data)
+    assert response.status_code == 400
+    assert "NHS number must be 10 digits" in response.text
+    assert 'value="Nonie"' in response.text
+
+
+# --- Query counts --------------------------------------------------------------------------------------------
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_case_page_query_count_does_not_grow_with_contacts(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    url = reverse("clients:case", args=[case.pk])
+    factories.ContactFactory(case=case)
+    small = _count(client, url)
+    for _ in range(25):
+        factories.ContactFactory(case=case)
+    assert _count(client, url) == small
+
+
+# --- Deprivation lookup -----------------------------------------------------------------------------------------
+def test_load_deprivation_sets_deciles_and_refuses_bad_files(world: World, case, tmp_path) -> None:
+    good = tmp_path / "imd.csv"
+    good.write_text("postcode,lsoa_code,imd_decile\nLS1 4AP,E01011365,2\n")
+    out = StringIO()
+    call_command("load_deprivation", str(good), stdout=out)
+    case.client.refresh_from_db()
+    assert case.client.deprivation_decile == 2
+    assert "updated 1 clients" in out.getvalue()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("postcode,lsoa_code,imd_decile\nLS1 4AP,E01011365,11\n")
+    with pytest.raises(CommandError, match="Line 2"):
+        call_command("load_deprivation", str(bad))
