@@ -15,7 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 from faker import Faker
 
-from clients.models import Case, CaseStatus, Client, ClosureReason, Contact, ContactMethod
+from clients.models import (
+    AlertKind,
+    Case,
+    CaseStatus,
+    Client,
+    ClientAlert,
+    ClosureReason,
+    Contact,
+    ContactMethod,
+    Plan,
+    PlanVersion,
+    WhatMatters,
+)
 from community.models import Category, CommunityService, Provider, ServiceStatus
 from linkwork.accounts.models import AgencyType, Membership, Organisation, OrganisationKind, Role, User
 from linkwork.nhs import synthetic_nhs_number
@@ -331,6 +343,7 @@ def _seed_people(
                 )
             )
     Contact.objects.bulk_create(contacts, batch_size=2000)
+    _seed_plans(service=service, link_workers=link_workers)
 
     # Referrals still waiting for triage (some flagged), and some declined.
     an_active_client = Client.objects.filter(service=service, cases__status=CaseStatus.ACTIVE).first()
@@ -367,6 +380,58 @@ def _seed_people(
             decline_reason="" if waiting else decline,
             snomed_code="" if waiting else SNOMED_DECLINED,
         )
+
+
+def _seed_plans(*, service: Organisation, link_workers: list[User]) -> None:
+    """What matters, plans and alerts for some of the open cases, so the pages look lived in."""
+    worker = link_workers[0]
+    cases = list(Case.objects.filter(service=service, status=CaseStatus.ACTIVE).select_related("client")[:12])
+    for n, case in enumerate(cases):
+        WhatMatters.objects.create(
+            case=case,
+            updated_by=worker,
+            what_matters="Seeing my grandchildren and getting back to the allotment.",
+            strengths="Good with my hands; my neighbour looks in on me.",
+            worries="Money since my husband died, and the stairs.",
+            want_to_change="Get out of the house more and meet people.",
+        )
+        plan = Plan.objects.create(case=case, version=1, review_on=case.window_end)
+        PlanVersion.objects.create(
+            plan=plan,
+            number=1,
+            saved_by=worker,
+            review_on=case.window_end,
+            goals=[
+                {
+                    "goal": "Get out of the house twice a week",
+                    "status": "in_progress",
+                    "progress": "",
+                    "actions": [
+                        {"what": "Try the Wednesday health walk", "who": case.client.given_name, "by_when": ""}
+                    ],
+                },
+                {
+                    "goal": "Sort out the gas bill",
+                    "status": "not_started",
+                    "progress": "",
+                    "actions": [{"what": "Book a money advice appointment", "who": worker.full_name, "by_when": ""}],
+                },
+            ],
+        )
+        if n % 4 == 0:
+            ClientAlert.objects.create(
+                client=case.client,
+                kind=AlertKind.LONE_WORKER,
+                raised_by=worker,
+                detail="Son at the address has been aggressive to visitors: visit in pairs.",
+            )
+        if n % 5 == 1:
+            ClientAlert.objects.create(
+                client=case.client,
+                kind=AlertKind.NO_PHONE,
+                raised_by=worker,
+                detail="Hard of hearing: text or letter only.",
+            )
 
 
 def scale_of(count: int) -> int:
