@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Hidden, Layout
+from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
 
@@ -158,7 +158,7 @@ class ClientForm(VersionedForm):
                 label_size="m",
             ),
             Fieldset("Consent", "consent_to_contact", "share_with_gp", "consent_to_share_with_groups", label_size="m"),
-            Hidden("version", ""),
+            "version",
             Submit("submit", "Save changes"),
         )
 
@@ -278,7 +278,7 @@ class WhatMattersForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.helper = _helper()
         self.helper.layout = Layout(
-            "what_matters", "strengths", "worries", "want_to_change", Hidden("version", ""), Submit("submit", "Save")
+            "what_matters", "strengths", "worries", "want_to_change", "version", Submit("submit", "Save")
         )
 
 

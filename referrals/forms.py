@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import HTML, Hidden, Layout
+from crispy_forms.layout import HTML, Layout
 from django import forms
 from django.utils import timezone
 
@@ -25,6 +25,14 @@ URGENT_HELP = HTML(
     "<p>Social prescribing is not an emergency or clinical service. If the person needs urgent medical help, "
     "call 999 or NHS 111. For a safeguarding concern about a child or adult at risk, follow your safeguarding "
     "procedure and contact the local authority safeguarding team now.</p></div>"
+)
+
+
+URGENT_HELP_SELF = HTML(
+    '<div class="nhsuk-warning-callout"><h2 class="nhsuk-warning-callout__label">'
+    '<span role="text"><span class="nhsuk-u-visually-hidden">Important: </span>If you need help now</span></h2>'
+    "<p>This service cannot help in an emergency. If you need urgent medical help, call 999 or NHS 111. "
+    "If you are worried about your safety or someone else's, call 999.</p></div>"
 )
 
 
@@ -169,7 +177,7 @@ class ReferralForm(forms.Form):
         return Layout(
             *self.leading_layout(),
             *self.person_layout(),
-            Hidden("idempotency_key", ""),
+            "idempotency_key",
             Submit("submit", self.submit_label),
         )
 
@@ -400,6 +408,9 @@ class SelfReferralForm(ReferralForm):
         )
         self.helper.layout = self.build_layout()
 
+    def leading_layout(self) -> list[Any]:
+        return [URGENT_HELP_SELF]
+
     def person_layout(self) -> list[Any]:
         layout = super().person_layout()
         layout[0].legend = "About you"
@@ -437,6 +448,9 @@ class AcceptForm(forms.Form):
         self.clients = {str(c.pk): c for c in clients}
         self.fields["assignee"].queryset = link_workers
         self.fields["assignee"].label = f"Assign to a {title.lower()}"
+        # Only optional when the referral can instead be added to the person's open case.
+        self.fields["assignee"].required = not open_cases
+        self.fields["assignee"].error_messages["required"] = "Choose who will support this person"
         layout: list[Any] = []
         if open_cases:
             self.fields["case"] = forms.ChoiceField(

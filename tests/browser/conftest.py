@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Page, Response, sync_playwright  # noqa: E402
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE_SOURCE = (Path(__file__).parent / "vendor" / "axe.min.js").read_text()
@@ -49,17 +49,50 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture
-def page(browser: Browser, live_server) -> Iterator[Page]:
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale="en-GB")
+def watched_page(browser: Browser, base_url: str) -> Iterator[Page]:
+    """A page in its own browser context (its own cookies) that fails the test on any JavaScript, CSP or
+    console error, and on any alert() (typed-in HTML running as script). Except Chromium's "Failed to load
+    resource: ... 400/404" about the page itself: forms with mistakes answer 400 and dead links 404 on purpose.
+    A missing script, style or image still fails."""
+    context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
+    documents: set[str] = set()
     errors: list[str] = []
+
+    def on_response(response: Response) -> None:
+        if response.request.resource_type == "document" and response.status in (400, 404, 409, 429):
+            documents.add(response.url)
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type != "error":
+            return
+        if msg.text.startswith("Failed to load resource") and msg.location.get("url") in documents:
+            return
+        errors.append(msg.text)
+
+    def on_dialog(dialog: Dialog) -> None:
+        errors.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("response", on_response)
+    page.on("console", on_console)
+    page.on("dialog", on_dialog)
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield page
     context.close()
     assert errors == [], f"JavaScript or CSP errors on the page: {errors}"
+
+
+@pytest.fixture
+def page(browser: Browser, live_server) -> Iterator[Page]:
+    yield from watched_page(browser, live_server.url)
+
+
+@pytest.fixture
+def second_page(browser: Browser, live_server) -> Iterator[Page]:
+    """Another person at another computer: a separate browser context, so separate cookies."""
+    yield from watched_page(browser, live_server.url)
 
 
 def assert_accessible(page: Page) -> None:
