@@ -338,15 +338,3 @@ class HomeVisit(models.Model):
     def expected_end(self) -> datetime:
         start = self.checked_in_at or self.planned_start
         return start + timedelta(minutes=self.expected_minutes)
-
-
-class PostcodeArea(models.Model):
-    """Postcode → LSOA → IMD 2019 decile, loaded from the public lookup when a service supplies it
-    (``manage.py load_deprivation``). Linkwork works without it."""
-
-    postcode = models.CharField(max_length=8, primary_key=True)
-    lsoa_code = models.CharField(max_length=9)
-    imd_decile = models.PositiveSmallIntegerField()
-
-    def __str__(self) -> str:
-        return self.postcode

@@ -133,7 +133,7 @@ CLIENT_EDITABLE = (
 
 
 def deprivation_for(postcode: str) -> tuple[str, int | None]:
-    from clients.models import PostcodeArea
+    from community.models import PostcodeArea
 
     area = PostcodeArea.objects.filter(postcode=postcode.replace(" ", "").upper()).first() if postcode else None
     return (area.lsoa_code, area.imd_decile) if area else ("", None)

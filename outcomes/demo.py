@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +29,18 @@ from clients.models import (
     PlanVersion,
     WhatMatters,
 )
-from community.models import Category, CommunityService, Provider, ServiceStatus
+from community.models import (
+    Accessibility,
+    Capacity,
+    Category,
+    CommunityService,
+    DBSCheck,
+    HowToJoin,
+    PostcodeArea,
+    Provider,
+    Schedule,
+    ServiceStatus,
+)
 from linkwork.accounts.models import AgencyType, Membership, Organisation, OrganisationKind, Role, User
 from linkwork.nhs import synthetic_nhs_number
 from referrals.models import (
@@ -169,6 +181,31 @@ GROUPS: list[tuple[str, str, list[str], str, bool]] = [
 ]
 
 
+CENTRE = (53.7997, -1.5492)
+DAYS = {
+    "monday": "MO",
+    "tuesday": "TU",
+    "wednesday": "WE",
+    "thursday": "TH",
+    "friday": "FR",
+    "saturday": "SA",
+    "sunday": "SU",
+}
+
+
+def _schedule_parts(text: str) -> list[tuple[str, time]]:
+    """ "Tuesdays and Thursdays 10am to 1pm" → [("TU", 10:00), ("TH", 10:00)]."""
+    import re
+
+    lowered = text.lower()
+    days = [code for name, code in DAYS.items() if name in lowered]
+    match = re.search(r"(\d{1,2})(?::(\d{2}))?\s*(am|pm)", lowered)
+    if not days or not match:
+        return []
+    hour = int(match.group(1)) % 12 + (12 if match.group(3) == "pm" else 0)
+    return [(day, time(hour, int(match.group(2) or 0))) for day in days]
+
+
 def demo_logins() -> list[DemoLogin]:
     return [DemoLogin(role=str(Role(r).label), email=e, name=n) for e, n, r, _ in DEMO_USERS]
 
@@ -219,19 +256,53 @@ def seed_demo(*, scale: int = 1, seed: int = 2026, today: date | None = None) ->
     referrers = [users["referrer@demo.linkwork.test"], users["agency@demo.linkwork.test"]]
 
     providers: dict[str, Provider] = {}
-    for provider_name, name, categories, schedule, free in GROUPS:
-        provider = providers.get(provider_name) or Provider.objects.create(service=service, name=provider_name)
+    for n, (provider_name, name, categories, schedule, free) in enumerate(GROUPS):
+        provider = providers.get(provider_name) or Provider.objects.create(
+            service=service,
+            name=provider_name,
+            description=f"{provider_name} is a local community organisation.",
+            email=f"hello@{provider_name.lower().replace(' ', '')[:20]}.example",
+        )
         providers[provider_name] = provider
-        CommunityService.objects.create(
+        postcode = fake.postcode()
+        lat, lng = CENTRE[0] + rng.uniform(-0.05, 0.05), CENTRE[1] + rng.uniform(-0.08, 0.08)
+        PostcodeArea.objects.update_or_create(
+            postcode=PostcodeArea.key(postcode),
+            defaults={"latitude": lat, "longitude": lng, "imd_decile": rng.randint(1, 10)},
+        )
+        community_service = CommunityService.objects.create(
             provider=provider,
             name=name,
             categories=categories,
             schedule=schedule,
             is_free=free,
-            description=f"{name} run by {provider_name}.",
-            postcode=fake.postcode(),
+            cost_amount=None if free else Decimal("3.00"),
+            cost_description="" if free else "per session",
+            description=f"{name}, run by {provider_name}. Friendly, relaxed and open to all abilities.",
+            address=fake.street_address(),
+            postcode=postcode,
+            latitude=lat,
+            longitude=lng,
+            accessibility=rng.sample(list(Accessibility.values), rng.randint(0, 4)),
+            languages=["English"] + (["Polish"] if n % 6 == 0 else []),
+            capacity=Capacity.FULL if n % 9 == 4 else (Capacity.WAITING_LIST if n % 9 == 7 else Capacity.OPEN),
+            how_to_join=[HowToJoin.DROP_IN, HowToJoin.BOOKING, HowToJoin.REFERRAL][n % 3],
+            contact_name=fake.name(),
+            minimum_age=18,
             status=ServiceStatus.TEMPORARILY_CLOSED if name == "Walking football" else ServiceStatus.ACTIVE,
+            safeguarding_policy_seen=n % 10 != 3,
+            insurance_seen=n % 10 != 3,
+            dbs_check=DBSCheck.DONE if n % 10 != 3 else DBSCheck.MISSING,
+            last_checked_on=today - timedelta(days=400 if n % 10 == 8 else rng.randint(10, 300)),
         )
+        for day, opens in _schedule_parts(schedule):
+            Schedule.objects.create(
+                service=community_service,
+                byday=[day],
+                opens_at=opens,
+                closes_at=time(min(opens.hour + 2, 23), opens.minute),
+                description=schedule,
+            )
 
     _seed_people(
         service=service,
@@ -280,13 +351,24 @@ def _seed_people(
         # 40 active, 5 paused, 15 closed for every 60 people
         state = "active" if i % 60 < 40 else ("paused" if i % 60 < 45 else "closed")
         start = today - timedelta(days=rng.randint(3, 80) if state != "closed" else rng.randint(95, 300))
+        postcode = fake.postcode()
+        decile = rng.randint(1, 10)
+        PostcodeArea.objects.update_or_create(
+            postcode=PostcodeArea.key(postcode),
+            defaults={
+                "imd_decile": decile,
+                "latitude": CENTRE[0] + rng.uniform(-0.05, 0.05),
+                "longitude": CENTRE[1] + rng.uniform(-0.08, 0.08),
+            },
+        )
         client = Client.objects.create(
+            deprivation_decile=decile,
             service=service,
             given_name=given,
             family_name=family,
             date_of_birth=dob,
             nhs_number=synthetic_nhs_number(rng),
-            postcode=fake.postcode(),
+            postcode=postcode,
             address=fake.street_address(),
             phone=fake.phone_number(),
             practice=source if source.kind == OrganisationKind.PRACTICE else None,

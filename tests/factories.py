@@ -167,3 +167,15 @@ class CommunityServiceFactory(factory.django.DjangoModelFactory):
     provider = factory.SubFactory(ProviderFactory)
     name = factory.Sequence(lambda n: f"Activity {n}")
     categories = factory.LazyFunction(lambda: ["befriending"])
+    description = "A friendly group."
+    safeguarding_policy_seen = True
+    insurance_seen = True
+    dbs_check = "done"
+    last_checked_on = factory.LazyFunction(lambda: timezone.localdate() - dt.timedelta(days=30))
+
+
+class UncheckedServiceFactory(CommunityServiceFactory):
+    safeguarding_policy_seen = False
+    insurance_seen = False
+    dbs_check = "missing"
+    last_checked_on = None

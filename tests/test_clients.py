@@ -14,7 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clients import selectors, services
-from clients.models import CaseStatus, Contact, PlanVersion, PostcodeArea
+from clients.models import CaseStatus, Contact, PlanVersion
+from community.models import PostcodeArea
 from linkwork.audit.models import AuditEvent
 from tests import factories
 from tests.conftest import World, login
