@@ -207,7 +207,9 @@ class AlertForm(forms.Form):  # rendered inside the record page's own <form>
 
 
 class ContactForm(forms.Form):
-    date = DateInputField(label="Date of contact", not_future=True, error_name="Date of contact")
+    date = DateInputField(
+        label="Date of contact", not_future=True, error_name="Date of contact", help_text="For example, 15 3 2026"
+    )
     time = forms.CharField(
         label="Time",
         max_length=5,
@@ -227,10 +229,11 @@ class ContactForm(forms.Form):
     )
     duration_minutes = forms.IntegerField(
         label="Duration in minutes",
+        help_text="Needed unless you did not reach them",
         min_value=0,
         max_value=600,
         required=False,
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
         error_messages={
             "max_value": "Duration must be 600 minutes or fewer",
             "min_value": "Duration cannot be negative",
@@ -263,7 +266,8 @@ class ContactForm(forms.Form):
             if at > timezone.now() + dt.timedelta(minutes=5):
                 self.add_error("time", "The contact must be in the past")
             data["at"] = at
-        if not data.get("attempted_only") and data.get("duration_minutes") in (None, ""):
+        missing = data.get("duration_minutes") in (None, "") and "duration_minutes" not in self.errors
+        if not data.get("attempted_only") and missing:
             self.add_error("duration_minutes", "Enter how long the contact took, in minutes")
         return data
 
@@ -348,6 +352,7 @@ class PlanMetaForm(VersionedForm):
         super().__init__(*args, **kwargs)
         self.helper = _helper(form_tag=False)
         self.helper.disable_csrf = True
+        self.helper.template = "nhsuk/display_form.html"  # the page draws the one error summary itself
 
 
 class PauseForm(forms.Form):
@@ -368,7 +373,7 @@ class ExtendForm(forms.Form):
         label="Extend by how many weeks?",
         min_value=1,
         max_value=26,
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-2", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-2", "inputmode": "numeric"}),
         error_messages={
             "required": "Enter a number of weeks",
             "min_value": "Extend by 1 to 26 weeks",
@@ -416,7 +421,7 @@ class HomeVisitForm(forms.Form):
         max_value=240,
         initial=60,
         help_text="If you have not checked out 15 minutes after this, your duty contact and supervisor are alerted.",
-        widget=forms.NumberInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"class": "nhsuk-input--width-4", "inputmode": "numeric"}),
         error_messages={
             "min_value": "A visit should be expected to last 10 to 240 minutes",
             "max_value": "A visit should be expected to last 10 to 240 minutes",

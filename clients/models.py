@@ -338,3 +338,53 @@ class HomeVisit(models.Model):
     def expected_end(self) -> datetime:
         start = self.checked_in_at or self.planned_start
         return start + timedelta(minutes=self.expected_minutes)
+
+
+class ConnectionStatus(models.TextChoices):
+    SUGGESTED = "suggested", "Suggested"
+    REFERRED = "referred", "Referred or introduced"
+    ATTENDED_FIRST = "attended_first", "Attended first session"
+    ATTENDING = "attending", "Still attending"
+    STOPPED = "stopped", "Stopped"
+    NOT_TAKEN_UP = "not_taken_up", "Not taken up"
+
+
+class Connection(models.Model):
+    """A person connected (or being connected) to a community service, from their case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="connections")
+    service = models.ForeignKey("community.CommunityService", on_delete=models.PROTECT, related_name="connections")
+    status = models.CharField(max_length=15, choices=ConnectionStatus.choices, default=ConnectionStatus.SUGGESTED)
+    reason = models.CharField(max_length=300, blank=True, help_text="Why it stopped or was not taken up")
+    qa_override_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the person was referred to a service whose checks are not complete"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["service", "created_at"], name="connection_service_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "service"], name="connection_once_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} → {self.service}"
+
+
+class ConnectionEvent(models.Model):
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=15, choices=ConnectionStatus.choices, blank=True)
+    to_status = models.CharField(max_length=15, choices=ConnectionStatus.choices)
+    note = models.CharField(max_length=300, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status} → {self.to_status}"

@@ -16,6 +16,9 @@ from clients.models import (
     Client,
     ClientAlert,
     ClosureReason,
+    Connection,
+    ConnectionEvent,
+    ConnectionStatus,
     Contact,
     ContactMethod,
     HomeVisit,
@@ -420,4 +423,85 @@ def home_visit_check_out(*, visit: HomeVisit, by: Any, notes: str = "") -> HomeV
     )
     locked.checked_out_at, locked.contact = now, contact
     locked.save(update_fields=["checked_out_at", "contact"])
+    return locked
+
+
+# --- Connections to community services ----------------------------------------------------------------------
+CONNECTION_NEXT: dict[str, set[str]] = {
+    "suggested": {"referred", "not_taken_up"},
+    "referred": {"attended_first", "not_taken_up"},
+    "attended_first": {"attending", "stopped"},
+    "attending": {"stopped"},
+    "stopped": set(),
+    "not_taken_up": set(),
+}
+NEEDS_REASON = {"stopped", "not_taken_up"}
+REFERRING = {"referred", "attended_first", "attending"}
+
+
+def _qa_gate(service: Any, status: str, override: str) -> None:
+    from django.utils import timezone
+
+    unchecked = not service.qa_complete or service.review_overdue(timezone.localdate())
+    if status in REFERRING and unchecked and not override.strip():
+        raise ValidationError(
+            {
+                "qa_override_reason": "This service's quality checks are not complete or are overdue: "
+                "say why you are referring the person anyway"
+            }
+        )
+
+
+@transaction.atomic
+def connection_create(
+    *, case: Case, by: Any, service: Any, status: str = "suggested", qa_override_reason: str = ""
+) -> Connection:
+    """Connect the person to a community service of their case's service's directory. Referring to a service
+    whose quality checks are incomplete or overdue needs an override reason, which is recorded."""
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("This case is closed")
+    if service.provider.service_id != case.service_id:
+        raise ValidationError("Choose a service from your own directory")
+    if status not in ("suggested", "referred"):
+        raise ValidationError({"status": "A new connection starts as suggested or referred"})
+    _qa_gate(service, status, qa_override_reason)
+    if Connection.objects.filter(case=case, service=service).exists():
+        raise ValidationError("The person is already connected to this service")
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.create(
+                case=case, service=service, status=status, created_by=by, qa_override_reason=qa_override_reason
+            )
+    except IntegrityError as error:
+        raise ValidationError("The person is already connected to this service") from error
+    ConnectionEvent.objects.create(
+        connection=connection,
+        to_status=status,
+        by=by,
+        note=qa_override_reason and f"Quality checks overridden: {qa_override_reason}",
+    )
+    return connection
+
+
+@transaction.atomic
+def connection_move(
+    *, connection: Connection, by: Any, status: str, reason: str = "", qa_override_reason: str = ""
+) -> Connection:
+    """Move a connection on (suggested → referred → attended first session → still attending → stopped, or
+    not taken up), refusing illegal steps; stopping or not taking up needs a reason."""
+    locked = Connection.objects.select_for_update(of=("self",)).select_related("service").get(pk=connection.pk)
+    if status not in CONNECTION_NEXT.get(locked.status, set()):
+        raise ValidationError(
+            f"A connection that is {ConnectionStatus(locked.status).label.lower()} cannot become "
+            f"{ConnectionStatus(status).label.lower() if status in ConnectionStatus.values else status}"
+        )
+    if status in NEEDS_REASON and not reason.strip():
+        raise ValidationError({"reason": "Say why"})
+    if locked.status == "suggested":
+        _qa_gate(locked.service, status, qa_override_reason)
+        locked.qa_override_reason = qa_override_reason or locked.qa_override_reason
+    before = locked.status
+    locked.status, locked.reason = status, reason
+    locked.save(update_fields=["status", "reason", "qa_override_reason", "updated_at"])
+    ConnectionEvent.objects.create(connection=locked, from_status=before, to_status=status, by=by, note=reason)
     return locked

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients.views import case, caseload, plan, record, visits
+from clients.views import case, caseload, connections, plan, record, visits
 
 app_name = "clients"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("cases/<uuid:case_id>/plan/history/", plan.plan_history, name="plan_history"),
     path("cases/<uuid:case_id>/plan/print/", plan.plan_print, name="plan_print"),
     path("cases/<uuid:case_id>/visits/new/", visits.visit_new, name="visit_new"),
+    path("cases/<uuid:case_id>/find-service/", connections.find_service, name="find_service"),
+    path("cases/<uuid:case_id>/connect/<uuid:service_id>/", connections.connect, name="connect"),
+    path("connections/<uuid:connection_id>/", connections.move, name="connection"),
     path("visits/<uuid:visit_id>/", visits.visit, name="visit"),
     path("visits/<uuid:visit_id>/check-in/", visits.check_in, name="check_in"),
     path("visits/<uuid:visit_id>/check-out/", visits.check_out, name="check_out"),

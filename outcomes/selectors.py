@@ -123,3 +123,56 @@ def referral_activity(*, user: Any, months: int = 12) -> tuple[list[Organisation
         for d in data
     ]
     return services, rows
+
+
+@dataclass
+class DemandRow:
+    service: Any
+    by_month: list[int]
+    attending_now: int
+    total: int
+
+
+def directory_demand(*, user: Any, months: int = 12) -> tuple[list[date], list[DemandRow]]:
+    """People connected to each directory service per month (suggested or further) and attending now.
+    Two queries: the services, and the connection counts grouped by service and month."""
+    from clients.models import Connection
+    from community.models import CommunityService
+    from linkwork.accounts.access import SERVICE_ROLES
+
+    service_ids = access_for(user).service_ids(*SERVICE_ROLES)
+    first = timezone.localdate().replace(day=1)
+    month_starts = []
+    current = first
+    for _ in range(months):
+        month_starts.insert(0, current)
+        current = (current - timedelta(days=1)).replace(day=1)
+    services = list(
+        CommunityService.objects.filter(provider__service__in=service_ids).select_related("provider").order_by("name")
+    )
+    counts = (
+        Connection.objects.filter(service__in=services, created_at__date__gte=month_starts[0])
+        .annotate(month=TruncMonth("created_at"))
+        .values("service_id", "month")
+        .annotate(n=Count("id"))
+    )
+    attending = dict(
+        Connection.objects.filter(service__in=services, status__in=["attended_first", "attending"])
+        .values("service_id")
+        .annotate(n=Count("id"))
+        .values_list("service_id", "n")
+    )
+    grid: dict[Any, dict[date, int]] = defaultdict(dict)
+    for row in counts:
+        grid[row["service_id"]][timezone.localtime(row["month"]).date().replace(day=1)] = row["n"]
+    rows = [
+        DemandRow(
+            service=s,
+            by_month=[grid[s.pk].get(m, 0) for m in month_starts],
+            attending_now=attending.get(s.pk, 0),
+            total=sum(grid[s.pk].values()),
+        )
+        for s in services
+    ]
+    rows.sort(key=lambda r: (-r.total, r.service.name))
+    return month_starts, rows

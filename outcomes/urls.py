@@ -7,4 +7,5 @@ app_name = "outcomes"
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("reports/", views.reports, name="reports"),
+    path("directory-demand/", views.demand, name="demand"),
 ]

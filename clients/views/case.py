@@ -34,6 +34,7 @@ def case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, An
         "plan": plan,
         "plan_version": plan.versions.first() if plan else None,
         "visits": case.home_visits.order_by("-planned_start")[:5],
+        "connections": case.connections.select_related("service__provider"),
         "can_write": case.service_id in access.service_ids(*selectors.WRITE_ROLES),
         "is_manager": case.service_id in access.service_ids(Role.SERVICE_MANAGER),
         "referral": case.referrals.order_by("received_at").first(),

@@ -100,6 +100,7 @@ def _print_context(case: Case) -> dict[str, Any]:
             for g in (version.goals if version else [])
         ],
         "service": case.service,
+        "connections": case.connections.exclude(status__in=["stopped", "not_taken_up"]).select_related("service"),
         "printed_on": timezone.localdate(),
     }
 

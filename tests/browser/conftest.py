@@ -49,12 +49,12 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-def watched_page(browser: Browser, base_url: str) -> Iterator[Page]:
+def watched_page(browser: Browser, base_url: str, viewport: dict[str, int] | None = None) -> Iterator[Page]:
     """A page in its own browser context (its own cookies) that fails the test on any JavaScript, CSP or
     console error, and on any alert() (typed-in HTML running as script). Except Chromium's "Failed to load
     resource: ... 400/404" about the page itself: forms with mistakes answer 400 and dead links 404 on purpose.
     A missing script, style or image still fails."""
-    context = browser.new_context(viewport=DESKTOP, base_url=base_url, locale="en-GB")
+    context = browser.new_context(viewport=viewport or DESKTOP, base_url=base_url, locale="en-GB")
     page = context.new_page()
     page.set_default_timeout(15_000)
     documents: set[str] = set()

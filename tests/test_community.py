@@ -1,0 +1,366 @@
+"""The community directory: search, quality checks, connections, bulk import and demand."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from clients import services as client_services
+from clients.models import Connection
+from community import selectors, services
+from community.models import CommunityService, PostcodeArea, Schedule
+from tests import factories
+from tests.conftest import PERSONAS, World, login
+
+
+def make(world: World, name: str, **kwargs):
+    service = factories.CommunityServiceFactory(provider__service=world.service, name=name, **kwargs)
+    return service
+
+
+def schedule(service, day: str, hour: int) -> None:
+    Schedule.objects.create(service=service, byday=[day], opens_at=dt.time(hour, 0), closes_at=dt.time(hour + 2, 0))
+
+
+def find(world: World, **kwargs) -> list[str]:
+    result = selectors.search_services(user=world.link_worker, search=selectors.Search(**kwargs))
+    return [s.name for s in result.services]
+
+
+def test_search_by_words_with_stemming_and_ranking(world: World) -> None:
+    make(world, "Community garden", description="Growing vegetables together")
+    make(world, "Walking group", description="A walk with a garden centre cafe stop")
+    make(world, "Knit and natter", description="Knitting and chat")
+    assert find(world, text="gardening") == ["Community garden", "Walking group"]  # name ranks above description
+    assert find(world, text="knitting") == ["Knit and natter"]
+    assert find(world, text="'") == []  # odd input is just no match, not an error
+
+
+def test_search_by_day_time_free_access_and_places(world: World) -> None:
+    garden = make(world, "Tuesday garden", accessibility=["step_free", "accessible_toilet"])
+    schedule(garden, "TU", 10)
+    evening = make(world, "Tuesday choir", is_free=False, cost_amount=3)
+    schedule(evening, "TU", 19)
+    full = make(world, "Thursday walk", capacity="full", accessibility=["step_free"])
+    schedule(full, "TH", 10)
+    assert find(world, day="TU") == ["Tuesday choir", "Tuesday garden"]
+    assert find(world, day="TU", time_of_day="morning") == ["Tuesday garden"]
+    assert find(world, free_only=True, day="TU") == ["Tuesday garden"]
+    assert find(world, accessibility=("step_free",)) == ["Thursday walk", "Tuesday garden"]
+    assert find(world, accessibility=("step_free",), open_only=True) == ["Tuesday garden"]
+
+
+def test_search_near_a_postcode_sorts_by_distance(world: World) -> None:
+    PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
+    make(world, "Far", latitude=53.95, longitude=-1.55)  # about 17 km north
+    make(world, "Near", latitude=53.805, longitude=-1.55)
+    make(world, "Unknown place")
+    result = selectors.search_services(user=world.link_worker, search=selectors.Search(postcode="LS1 4AP"))
+    assert [s.name for s in result.services] == ["Near", "Far", "Unknown place"]
+    assert round(result.services[0].distance, 1) == 0.6
+    assert find(world, postcode="LS1 4AP", within_km=5) == ["Near"]
+    unknown = selectors.search_services(user=world.link_worker, search=selectors.Search(postcode="ZZ9 9ZZ"))
+    assert unknown.unknown_postcode and len(unknown.services) == 3
+
+
+def test_search_is_scoped_and_hides_defunct_services(world: World) -> None:
+    make(world, "Ours")
+    make(world, "Gone", status="defunct")
+    factories.CommunityServiceFactory(provider__service=world.other_service, name="Theirs")
+    assert find(world) == ["Ours"]
+    assert selectors.search_services(user=world.referrer, search=selectors.Search()).services == []
+
+
+def test_search_query_count_does_not_grow(world: World, django_assert_num_queries) -> None:
+    for i in range(3):
+        schedule(make(world, f"Group {i}"), "MO", 10)
+    PostcodeArea.objects.create(postcode="LS14AP", latitude=53.8, longitude=-1.55)
+    search = selectors.Search(text="group", day="MO", postcode="LS1 4AP")
+    world.link_worker._linkwork_access = None
+    # memberships, linked services, postcode, services, their schedules
+    with django_assert_num_queries(5):
+        selectors.search_services(user=world.link_worker, search=search)
+    for i in range(40):
+        schedule(make(world, f"More group {i}"), "MO", 10)
+    world.link_worker._linkwork_access = None
+    with django_assert_num_queries(5):
+        selectors.search_services(user=world.link_worker, search=search)
+
+
+# --- Quality checks and connections -------------------------------------------------------------------------
+@pytest.fixture
+def case(world: World):
+    return factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+
+
+def test_referring_to_an_unchecked_service_needs_a_recorded_reason(world: World, case) -> None:
+    unchecked = factories.UncheckedServiceFactory(provider__service=world.service)
+    suggestion = client_services.connection_create(case=case, by=world.link_worker, service=unchecked)
+    with pytest.raises(ValidationError, match="quality checks are not complete"):
+        client_services.connection_move(connection=suggestion, by=world.link_worker, status="referred")
+    moved = client_services.connection_move(
+        connection=suggestion,
+        by=world.link_worker,
+        status="referred",
+        qa_override_reason="Only befriending service with a Polish speaker",
+    )
+    assert moved.qa_override_reason == "Only befriending service with a Polish speaker"
+
+
+def test_an_overdue_review_also_gates_referral(world: World, case) -> None:
+    stale = make(world, "Stale", last_checked_on=timezone.localdate() - dt.timedelta(days=400))
+    with pytest.raises(ValidationError):
+        client_services.connection_create(case=case, by=world.link_worker, service=stale, status="referred")
+    services.qa_record(
+        service=stale, by=world.manager, safeguarding_policy_seen=True, dbs_check="done", insurance_seen=True
+    )
+    assert client_services.connection_create(case=case, by=world.link_worker, service=stale, status="referred")
+
+
+def test_connection_status_moves_only_forward_with_reasons(world: World, case) -> None:
+    conn = client_services.connection_create(case=case, by=world.link_worker, service=make(world, "Choir"))
+    with pytest.raises(ValidationError, match="cannot become still attending"):
+        client_services.connection_move(connection=conn, by=world.link_worker, status="attending")
+    for status in ("referred", "attended_first", "attending"):
+        conn = client_services.connection_move(connection=conn, by=world.link_worker, status=status)
+    with pytest.raises(ValidationError, match="Say why"):
+        client_services.connection_move(connection=conn, by=world.link_worker, status="stopped")
+    conn = client_services.connection_move(connection=conn, by=world.link_worker, status="stopped", reason="Moved away")
+    assert [e.to_status for e in conn.events.all()] == [
+        "suggested",
+        "referred",
+        "attended_first",
+        "attending",
+        "stopped",
+    ]
+    with pytest.raises(ValidationError):
+        client_services.connection_move(connection=conn, by=world.link_worker, status="attending")
+
+
+def test_a_person_is_connected_to_a_service_once_and_only_from_their_own_directory(world: World, case) -> None:
+    service = make(world, "Choir")
+    client_services.connection_create(case=case, by=world.link_worker, service=service)
+    with pytest.raises(ValidationError, match="already connected"):
+        client_services.connection_create(case=case, by=world.link_worker, service=service)
+    theirs = factories.CommunityServiceFactory(provider__service=world.other_service)
+    with pytest.raises(ValidationError, match="your own directory"):
+        client_services.connection_create(case=case, by=world.link_worker, service=theirs)
+
+
+def test_connecting_from_the_case_and_the_printed_plan_shows_it(client, world: World, case) -> None:
+    service = make(world, "Wednesday walk", schedule="Wednesdays 10am")
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:find_service", args=[case.pk]) + "?q=walk").text
+    assert "Wednesday walk" in page and "Suggest to" in page
+    client.post(reverse("clients:connect", args=[case.pk, service.pk]))
+    conn = Connection.objects.get()
+    response = client.post(reverse("clients:connection", args=[conn.pk]), {"status": "referred"}, follow=True)
+    assert "Wednesday walk: Referred or introduced" in response.text
+    client_services.plan_save(
+        case=case,
+        by=world.link_worker,
+        expected_version=0,
+        review_on=None,
+        goals=[{"goal": "Meet people", "status": "in_progress"}],
+    )
+    printed = client.get(reverse("clients:plan_print", args=[case.pk])).text
+    assert "Groups and services you are connecting with" in printed and "Wednesday walk: Wednesdays 10am" in printed
+
+
+# --- Import ---------------------------------------------------------------------------------------------------
+HEADER = ",".join(services.IMPORT_COLUMNS)
+
+
+def csv_file(*rows: str) -> SimpleUploadedFile:
+    return SimpleUploadedFile("services.csv", ("\n".join([HEADER, *rows]) + "\n").encode(), content_type="text/csv")
+
+
+GOOD = (
+    "Riverside Walkers,Health walk,Gentle walk,physical_activity; nature,Adults,18,,yes,,,WE,10:00,11:30,"
+    "Wednesdays 10am,drop_in,open,step_free,English,Park gates,LS1 4AP,Jo,jo@example.org,01632 960001,example.org"
+)
+BAD = "Riverside Walkers,Choir,,singing,,30,20,no,,,XX,25:00,,,maybe,,,,,NOTAPOSTCODE,,not-an-email,,"
+
+
+def test_import_creates_every_row_or_none_with_a_row_by_row_report(client, world: World) -> None:
+    login(client, world.manager)
+    response = client.post(reverse("community:import"), {"file": csv_file(GOOD, BAD)})
+    assert response.status_code == 400
+    page = response.text
+    assert "Nothing was imported" in page
+    for problem in (
+        "Unknown value singing",
+        "Unknown day XX",
+        "Enter a valid time",
+        "Enter a real postcode",
+        "Enter a valid email address",
+        "how_to_join",
+    ):
+        assert problem in page, problem
+    assert '<td class="nhsuk-table__cell">3</td>' in page  # the bad row's number
+    assert not CommunityService.objects.exists()
+    response = client.post(
+        reverse("community:import"), {"file": csv_file(GOOD, GOOD.replace("Health walk", "Second walk"))}
+    )
+    assert response.status_code == 302
+    walk = CommunityService.objects.get(name="Health walk")
+    assert walk.categories == ["physical_activity", "nature"]
+    assert walk.schedules.get().byday == ["WE"]
+    assert walk.provider.name == "Riverside Walkers" and CommunityService.objects.count() == 2
+
+
+def test_the_templates_download_and_import_back(client, world: World) -> None:
+    login(client, world.manager)
+    csv_body = client.get(reverse("community:import_template")).content
+    xlsx_body = client.get(reverse("community:import_template") + "?format=xlsx").content
+    assert xlsx_body[:2] == b"PK"  # a real xlsx (zip) file
+    for name, body in (("t.csv", csv_body), ("t.xlsx", xlsx_body)):
+        rows = services.read_rows(filename=name, content=body)
+        report = services.import_services(owner=world.service, rows=rows, by=world.manager)
+        assert report.ok and report.created == 1, report.errors
+
+
+def test_import_refuses_other_file_types(client, world: World) -> None:
+    login(client, world.manager)
+    response = client.post(reverse("community:import"), {"file": SimpleUploadedFile("x.pdf", b"%PDF")})
+    assert "must be a CSV or an Excel .xlsx file" in response.text
+
+
+# --- Views: who may do what --------------------------------------------------------------------------------
+DIRECTORY_ROLES = {"link_worker", "other_link_worker", "supervisor", "manager"}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_directory_pages_answer_each_role(client, world: World, persona: str) -> None:
+    login(client, getattr(world, persona))
+    ok = persona in DIRECTORY_ROLES
+    assert client.get(reverse("community:directory")).status_code == (200 if ok else 403)
+    assert client.get(reverse("outcomes:demand")).status_code == (200 if ok else 403)
+    assert client.get(reverse("community:import")).status_code == (200 if persona == "manager" else 403)
+
+
+def test_another_services_entries_are_not_found(client, world: World) -> None:
+    theirs = factories.CommunityServiceFactory(provider__service=world.other_service)
+    login(client, world.link_worker)
+    assert client.get(reverse("community:service", args=[theirs.pk])).status_code == 404
+    assert client.get(reverse("community:provider", args=[theirs.provider.pk])).status_code == 404
+
+
+def test_supervisors_read_but_do_not_maintain(client, world: World) -> None:
+    service = make(world, "Choir")
+    login(client, world.supervisor)
+    assert client.get(reverse("community:service", args=[service.pk])).status_code == 200
+    assert client.get(reverse("community:service_edit", args=[service.pk])).status_code == 403
+    assert client.post(reverse("community:qa", args=[service.pk]), {"dbs_check": "done"}).status_code == 403
+
+
+def test_recording_a_quality_check(client, world: World) -> None:
+    service = factories.UncheckedServiceFactory(provider__service=world.service)
+    login(client, world.link_worker)
+    client.post(
+        reverse("community:qa", args=[service.pk]),
+        {"safeguarding_policy_seen": "on", "dbs_check": "not_needed", "insurance_seen": "on"},
+    )
+    service.refresh_from_db()
+    assert service.qa_complete and service.last_checked_by == world.link_worker
+    assert service.last_checked_on == timezone.localdate()
+
+
+def test_editing_a_service_validates_and_keeps_input(client, world: World) -> None:
+    service = make(world, "Choir")
+    login(client, world.link_worker)
+    url = reverse("community:service_edit", args=[service.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "name": "Choir <b>",
+            "description": "Sing",
+            "categories": ["arts"],
+            "minimum_age": "60",
+            "maximum_age": "18",
+            "how_to_join": "drop_in",
+            "capacity": "open",
+            "status": "active",
+        },
+    )
+    assert response.status_code == 400
+    assert "Maximum age must be the same as or more than the minimum age" in response.text
+    assert "Enter the cost, or tick that it is free" in response.text
+    assert 'value="Choir &lt;b&gt;"' in response.text
+
+
+def test_group_support_needs_and_feedback(client, world: World) -> None:
+    provider = factories.ProviderFactory(service=world.service)
+    login(client, world.link_worker)
+    client.post(
+        reverse("community:need_add", args=[provider.pk]),
+        {"kind": "volunteers", "description": "Two more drivers", "helped_by": "Riverside CVS"},
+    )
+    need = provider.development_needs.get()
+    client.post(
+        reverse("community:need_update", args=[provider.pk, need.pk]),
+        {"status": "met", "helped_by": "Riverside CVS", "outcome": "Recruited three"},
+    )
+    need.refresh_from_db()
+    assert (need.status, need.outcome) == ("met", "Recruited three")
+    today = timezone.localdate()
+    client.post(
+        reverse("community:feedback_add", args=[provider.pk]),
+        {
+            "note": "Both people referred came back",
+            "received_on_day": today.day,
+            "received_on_month": today.month,
+            "received_on_year": today.year,
+        },
+    )
+    page = client.get(reverse("community:provider", args=[provider.pk])).text
+    assert "Two more drivers" in page and "Both people referred came back" in page
+
+
+def test_demand_counts_connections_per_service(client, world: World, case) -> None:
+    busy = make(world, "Busy choir")
+    make(world, "Quiet club")
+    client_services.connection_create(case=case, by=world.link_worker, service=busy)
+    login(client, world.manager)
+    response = client.get(reverse("outcomes:demand"))
+    rows = {r.service.name: r for r in response.context["rows"]}
+    assert rows["Busy choir"].total == 1 and rows["Quiet club"].total == 0
+    assert rows["Busy choir"].by_month[-1] == 1
+
+
+def test_opportunities(client, world: World) -> None:
+    login(client, world.manager)
+    client.post(
+        reverse("community:opportunities"),
+        {
+            "kind": "funding",
+            "title": "Small grants",
+            "description": "",
+            "url": "",
+            "closes_on_day": "",
+            "closes_on_month": "",
+            "closes_on_year": "",
+        },
+    )
+    assert "Small grants" in client.get(reverse("community:opportunities")).text
+    login(client, world.supervisor)
+    assert client.post(reverse("community:opportunities"), {"kind": "funding", "title": "x"}).status_code == 403
+
+
+def test_xlsx_rows_are_read(world: World) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(services.IMPORT_COLUMNS)
+    book.active.append(GOOD.split(","))
+    out = io.BytesIO()
+    book.save(out)
+    rows = services.read_rows(filename="a.xlsx", content=out.getvalue())
+    assert rows[0]["name"] == "Health walk"
