@@ -34,7 +34,7 @@ migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: install lint migrations-check
-	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+	$(VENV)/bin/pytest --create-db -n auto $(PYTEST_ARGS)
 
 # Debian's Chromium for the browser tests (Playwright's own browser download does not work here).
 browser-deps:

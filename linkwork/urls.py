@@ -15,6 +15,7 @@ urlpatterns = [
     path("referrals/", include("referrals.urls")),
     path("refer/", include("referrals.public_urls")),
     path("community/", include("community.urls")),
+    path("api/openreferral/", include("community.api_urls")),
     path("outcomes/", include("outcomes.urls")),
     path("django-admin/", admin.site.urls),
 ]

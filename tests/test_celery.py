@@ -62,7 +62,7 @@ def worker_queue():
         proc.kill()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_queued_task_is_run_by_a_real_worker(worker_queue: str) -> None:
     user = factories.UserFactory()
     tasks.notify_user.apply_async(args=[str(user.pk), "Referral SP-2026-000001 accepted"], queue=worker_queue)

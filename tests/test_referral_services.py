@@ -300,7 +300,7 @@ def test_the_queue_takes_a_constant_number_of_queries(world: World, django_asser
 
 
 # --- Concurrency --------------------------------------------------------------------------------------
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_link_workers_accepting_at_once_exactly_one_wins(django_db_blocker) -> None:
     service = factories.ServiceFactory()
     workers = [factories.UserFactory() for _ in range(2)]

@@ -29,7 +29,7 @@ from tests.browser.conftest import (
     watched_page,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 LINK_WORKER = "linkworker@demo.linkwork.test"
 LINK_WORKER_NAME = "Amira Khan"

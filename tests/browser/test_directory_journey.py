@@ -16,7 +16,7 @@ from tests import factories
 from tests.browser.conftest import assert_accessible, assert_fits_a_phone, screenshot, sign_in
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture

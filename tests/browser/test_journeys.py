@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 from outcomes.demo import DEMO_PASSWORD
 from tests.browser.conftest import assert_accessible, assert_fits_a_phone, screenshot, sign_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 ROLE_HOMES = [
     ("linkworker@demo.linkwork.test", "My caseload", "caseload"),

@@ -19,7 +19,7 @@ from referrals import services
 from referrals.models import Referral
 from tests.browser.conftest import assert_accessible, assert_fits_a_phone, screenshot, sign_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 RECEPTIONIST = "referrer@demo.linkwork.test"
 LINK_WORKER = "linkworker@demo.linkwork.test"
