@@ -35,7 +35,7 @@ def nav_items(user: Any) -> list[NavItem]:
         items.append(NavItem("Community directory", reverse("community:directory")))
     if access.has(Role.SUPERVISOR, Role.SERVICE_MANAGER):
         items.append(NavItem("Caseload dashboard", reverse("outcomes:dashboard")))
-    if access.has(Role.COMMISSIONER, Role.SERVICE_MANAGER):
+    if access.has(Role.COMMISSIONER, Role.SERVICE_MANAGER, Role.SUPERVISOR):
         items.append(NavItem("Reports", reverse("outcomes:reports")))
     if access.has(Role.SITE_ADMIN):
         items.append(NavItem("Users and organisations", reverse("accounts:admin_home")))

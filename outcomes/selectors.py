@@ -14,7 +14,6 @@ from django.utils import timezone
 from clients.models import Case, CaseStatus
 from linkwork.accounts.access import access_for
 from linkwork.accounts.models import Membership, Organisation, Role
-from outcomes.suppression import suppress_count, suppress_percentage
 from referrals.models import Referral, ReferralStatus
 
 
@@ -85,44 +84,6 @@ def _midnight(day: date) -> Any:
     from datetime import datetime, time
 
     return timezone.make_aware(datetime.combine(day, time.min))
-
-
-@dataclass
-class MonthRow:
-    month: date
-    received: int | str
-    accepted: int | str
-    declined: int | str
-    accepted_pct: str
-
-
-def referral_activity(*, user: Any, months: int = 12) -> tuple[list[Organisation], list[MonthRow]]:
-    """Referrals received, accepted and declined per month over the commissioned services, suppressed."""
-    access = access_for(user)
-    services = access.services(Role.COMMISSIONER, Role.SERVICE_MANAGER)
-    start = (timezone.localdate().replace(day=1) - timedelta(days=31 * (months - 1))).replace(day=1)
-    data = (
-        Referral.objects.filter(service__in=[s.pk for s in services], received_at__date__gte=start)
-        .annotate(month=TruncMonth("received_at"))
-        .values("month")
-        .annotate(
-            received=Count("id"),
-            accepted=Count("id", filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.CLOSED])),
-            declined=Count("id", filter=Q(status=ReferralStatus.DECLINED)),
-        )
-        .order_by("month")
-    )
-    rows = [
-        MonthRow(
-            month=d["month"].date() if hasattr(d["month"], "date") else d["month"],
-            received=suppress_count(d["received"]),
-            accepted=suppress_count(d["accepted"]),
-            declined=suppress_count(d["declined"]),
-            accepted_pct=suppress_percentage(d["accepted"], d["received"]),
-        )
-        for d in data
-    ]
-    return services, rows
 
 
 @dataclass

@@ -6,6 +6,6 @@ app_name = "outcomes"
 
 urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
-    path("reports/", views.reports, name="reports"),
+    path("reports/", views.report, name="reports"),
     path("directory-demand/", views.demand, name="demand"),
 ]

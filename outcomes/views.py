@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
-from linkwork.accounts.access import SERVICE_ROLES, role_required
+from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
-from outcomes import selectors
+from linkwork.audit.models import Action
+from linkwork.audit.services import audit_record
+from outcomes import downloads, reports, selectors
+from outcomes.report_forms import ReportForm
+
+REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
 
 
 @role_required(Role.SUPERVISOR, Role.SERVICE_MANAGER)
@@ -13,10 +19,71 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "outcomes/dashboard.html", {"board": selectors.caseload_dashboard(user=request.user)})
 
 
-@role_required(Role.COMMISSIONER, Role.SERVICE_MANAGER)
-def reports(request: HttpRequest) -> HttpResponse:
-    services, rows = selectors.referral_activity(user=request.user)
-    return render(request, "outcomes/reports.html", {"services": services, "rows": rows})
+@role_required(*REPORT_ROLES)
+def report(request: HttpRequest) -> HttpResponse:
+    """Outcome reports for a period and scope, on screen, as CSV (zipped), XLSX, or a printable summary.
+    Commissioners only ever get aggregate, small-number-suppressed figures; service staff may see their own
+    service's figures unsuppressed (or choose the suppressed view to check what will be shared)."""
+    access = access_for(request.user)
+    services = access.services(*REPORT_ROLES)
+    form = ReportForm(request.GET or {"period": "last_quarter"}, services=services)
+    if not form.is_valid():
+        return render(request, "outcomes/report.html", {"form": form, "sections": None}, status=400)
+    data = form.cleaned_data
+    chosen = [data["service"]] if data["service"] else services
+    own = access.service_ids(*SERVICE_ROLES)
+    suppressed = request.GET.get("suppress") == "1" or any(s.pk not in own for s in chosen)
+    scope = reports.Scope(
+        services=tuple(chosen), start=data["start"], end=data["end"], pcn=data["pcn"], practice=data["practice"]
+    )
+    sections = reports.build(scope)
+    fmt = request.GET.get("format", "")
+    who = request.user.email
+    stamp = timezone.localdate().isoformat()
+    if fmt in ("csv", "xlsx"):
+        audit_record(
+            request=request,
+            action=Action.EXPORT,
+            object_type="outcomes.report",
+            summary=f"{fmt.upper()} report, {scope.describe()}"[:300],
+        )
+    if fmt == "csv":
+        response = HttpResponse(
+            downloads.csv_zip(sections, scope, suppressed=suppressed, generated_by=who), content_type="application/zip"
+        )
+        response["Content-Disposition"] = f'attachment; filename="linkwork-report-{stamp}.zip"'
+        return response
+    if fmt == "xlsx":
+        handle = downloads.xlsx(sections, scope, suppressed=suppressed, generated_by=who)
+        return FileResponse(
+            handle,
+            as_attachment=True,
+            filename=f"linkwork-report-{stamp}.xlsx",
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    shown = [(key, title, [(t, t.shown(suppressed=suppressed)) for t in tables]) for key, title, tables in sections]
+    charts = {}
+    for _, _, tables in sections:
+        for table in tables:
+            if table.key in (
+                "referrals_by_source",
+                "referrals_by_reason",
+                "contacts_per_case",
+                "connections_by_category",
+            ):
+                charts[table.key] = downloads.bar_chart_svg(table, suppressed=suppressed)
+    context = {
+        "form": form,
+        "sections": shown,
+        "scope": scope,
+        "suppressed": suppressed,
+        "rule": reports.SUPPRESSION_RULE,
+        "charts": charts,
+        "query": request.GET.urlencode(),
+        "can_unsuppress": all(s.pk in own for s in chosen),
+    }
+    template = "outcomes/report_print.html" if fmt == "print" else "outcomes/report.html"
+    return render(request, template, context)
 
 
 @role_required(*SERVICE_ROLES)

@@ -18,7 +18,7 @@ ROLE_HOMES = [
     ("referrer@demo.linkwork.test", "My referrals", "referrer-home"),
     ("supervisor@demo.linkwork.test", "Caseload dashboard", "supervisor-dashboard"),
     ("manager@demo.linkwork.test", "Caseload dashboard", "manager-home"),
-    ("commissioner@demo.linkwork.test", "Reports", "commissioner-reports"),
+    ("commissioner@demo.linkwork.test", "Outcome reports", "commissioner-reports"),
     ("admin@demo.linkwork.test", "Users and organisations", "admin-home"),
 ]
 

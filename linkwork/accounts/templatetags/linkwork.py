@@ -11,3 +11,9 @@ register = template.Library()
 def nhs_number(value: str) -> str:
     """Show an NHS number as 943 476 5919."""
     return format_nhs_number(value)
+
+
+@register.filter
+def get_item(mapping: dict, key: str) -> object:
+    """``{{ charts|get_item:table.key }}``: a dictionary lookup with a variable key."""
+    return mapping.get(key, "")

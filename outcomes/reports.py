@@ -1,0 +1,520 @@
+"""Commissioner reports: activity, reach and equity, person outcomes, community and system impact.
+
+Every figure is computed with aggregate queries in PostgreSQL (no per-person loops; where raw SQL is used it
+wraps Django's own compiled query, whose values stay parameters), for a period and a
+scope (services, and optionally a PCN or practice). ``Table`` holds raw numbers; ``Table.shown`` applies the
+small-number rule when the viewer must only see suppressed figures (commissioners, always).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, F, Min, Q
+from django.utils import timezone
+
+from clients.models import Case, CaseStatus, ClosureReason, Connection, Contact, ContactMethod, EthnicCategory, Sex
+from community.models import Category, DevelopmentNeed, PostcodeArea
+from linkwork.accounts.models import Organisation
+from outcomes.models import Assessment, Instrument, SystemUse, Timepoint
+from outcomes.suppression import SUPPRESSED, suppress_average, suppress_count, suppress_percentage
+from referrals.models import DeclineReason, Referral, ReferralReason, ReferralStatus
+
+SUPPRESSION_RULE = (
+    "Counts from 1 to 7 are shown as *, other counts are rounded to the nearest 5, percentages are worked out "
+    "from the rounded counts, and averages over 1 to 7 people are shown as *."
+)
+AGE_BANDS = [(18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 84), (85, 200)]
+
+
+@dataclass(frozen=True)
+class Scope:
+    services: tuple[Organisation, ...]
+    start: dt.date
+    end: dt.date  # inclusive
+    practice: Organisation | None = None
+    pcn: Organisation | None = None
+
+    @property
+    def service_ids(self) -> list[Any]:
+        return [s.pk for s in self.services]
+
+    def describe(self) -> str:
+        where = ", ".join(s.name for s in self.services) or "no services"
+        if self.practice:
+            where += f"; referrals from {self.practice.name}"
+        elif self.pcn:
+            where += f"; practices of {self.pcn.name}"
+        return f"{self.start:%-d %B %Y} to {self.end:%-d %B %Y}: {where}"
+
+
+@dataclass
+class Table:
+    """One report table. Columns after the first are counts unless named in ``kinds`` ('pct', 'avg', 'text')."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    kinds: dict[int, str] = field(default_factory=dict)
+    note: str = ""
+    # For percentages: column index → (numerator column, denominator column) so they come from rounded counts.
+    ratios: dict[int, tuple[int, int]] = field(default_factory=dict)
+    # For averages: column index → column holding the number of people it is over.
+    averages_over: dict[int, int] = field(default_factory=dict)
+
+    def shown(self, *, suppressed: bool) -> list[list[Any]]:
+        out = []
+        for row in self.rows:
+            cells: list[Any] = [row[0]]
+            for i in range(1, len(row)):
+                value, kind = row[i], self.kinds.get(i, "count")
+                if kind == "pct":
+                    num, den = self.ratios[i]
+                    cells.append(suppress_percentage(row[num], row[den]) if suppressed else _pct(row[num], row[den]))
+                elif kind == "avg":
+                    people = row[self.averages_over[i]] if i in self.averages_over else 0
+                    if value is None:
+                        cells.append("–")
+                    elif suppressed and 0 < people <= 7:
+                        cells.append(SUPPRESSED)
+                    else:
+                        cells.append(value)
+                elif kind == "text":
+                    cells.append(value)
+                else:
+                    cells.append(suppress_count(value) if suppressed else value)
+            out.append(cells)
+        return out
+
+
+def _pct(part: int, whole: int) -> str:
+    return "–" if not whole else f"{round(100 * part / whole)}%"
+
+
+def _referrals(scope: Scope) -> Any:
+    qs = Referral.objects.filter(
+        service__in=scope.service_ids, received_at__date__gte=scope.start, received_at__date__lte=scope.end
+    )
+    if scope.practice:
+        qs = qs.filter(source_organisation=scope.practice)
+    elif scope.pcn:
+        qs = qs.filter(source_organisation__pcn=scope.pcn)
+    return qs
+
+
+def _cases(scope: Scope) -> Any:
+    qs = Case.objects.filter(service__in=scope.service_ids)
+    if scope.practice:
+        qs = qs.filter(client__practice=scope.practice)
+    elif scope.pcn:
+        qs = qs.filter(client__practice__pcn=scope.pcn)
+    return qs
+
+
+# --- Activity --------------------------------------------------------------------------------------------------
+def activity(scope: Scope) -> list[Table]:
+    referrals = _referrals(scope)
+    by_source = Table("referrals_by_source", "Referrals received by source", ["Source", "Referrals"])
+    for row in referrals.values("source_organisation__name", "channel").annotate(n=Count("id")).order_by("-n"):
+        name = (
+            row["source_organisation__name"]
+            or {
+                "self": "Self-referral",
+                "phone": "Phone",
+                "letter": "Letter or email",
+                "agency_link": "Agency link",
+                "staff": "Other",
+            }[row["channel"]]
+        )
+        by_source.rows.append([name, row["n"]])
+
+    by_reason = Table(
+        "referrals_by_reason", "Referrals by reason (a referral may give several)", ["Reason", "Referrals"]
+    )
+    with connection.cursor() as cursor:
+        sql, params = referrals.values("id", "reasons").query.sql_with_params()
+        cursor.execute(
+            f"SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({sql}) r) x "
+            "GROUP BY reason ORDER BY count(*) DESC",
+            params,
+        )
+        for reason, n in cursor.fetchall():
+            by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
+
+    outcome = referrals.aggregate(
+        received=Count("id"),
+        accepted=Count("id", filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.CLOSED])),
+        declined=Count("id", filter=Q(status=ReferralStatus.DECLINED)),
+        waiting=Count("id", filter=Q(status=ReferralStatus.NEW)),
+    )
+    decisions = Table(
+        "decisions",
+        "Accepted and declined",
+        ["Outcome", "Referrals", "Share of referrals"],
+        kinds={2: "pct"},
+        ratios={2: (1, 3)},
+    )
+    for label, key in (("Accepted", "accepted"), ("Declined", "declined"), ("Waiting for triage", "waiting")):
+        decisions.rows.append([label, outcome[key], None, outcome["received"]])
+    decisions.columns.append("Referrals received")
+    decline_reasons = Table("decline_reasons", "Declined, by reason", ["Reason", "Referrals"])
+    for row in (
+        referrals.filter(status=ReferralStatus.DECLINED).values("decline_reason").annotate(n=Count("id")).order_by("-n")
+    ):
+        decline_reasons.rows.append([DeclineReason(row["decline_reason"]).label, row["n"]])
+
+    # Time from referral to first (counted) contact, in days, for referrals accepted in the period.
+    waits = list(
+        referrals.filter(case__isnull=False)
+        .annotate(first=Min("case__contacts__at", filter=Q(case__contacts__attempted_only=False)))
+        .exclude(first=None)
+        .values_list("received_at", "first")
+    )
+    days = [max(0, (first - received).days) for received, first in waits]
+    timing = Table(
+        "time_to_first_contact",
+        "Days from referral to first contact",
+        ["Measure", "People", "Median days"],
+        kinds={2: "avg"},
+        averages_over={2: 1},
+    )
+    timing.rows.append(["Referrals with a first contact", len(days), statistics.median(days) if days else None])
+
+    closed = _cases(scope).filter(status=CaseStatus.CLOSED, closed_on__gte=scope.start, closed_on__lte=scope.end)
+    counted = closed.annotate(n=Count("contacts", filter=Q(contacts__attempted_only=False)))
+    buckets = counted.aggregate(
+        none=Count("id", filter=Q(n=0)),
+        few=Count("id", filter=Q(n__gte=1, n__lte=5)),
+        target=Count("id", filter=Q(n__gte=6, n__lte=12)),
+        many=Count("id", filter=Q(n__gte=13)),
+    )
+    per_case = Table("contacts_per_case", "Contacts per closed case (the aim is 6 to 12)", ["Contacts", "Cases"])
+    per_case.rows += [
+        ["None", buckets["none"]],
+        ["1 to 5", buckets["few"]],
+        ["6 to 12", buckets["target"]],
+        ["13 or more", buckets["many"]],
+    ]
+
+    contacts = Contact.objects.filter(case__in=_cases(scope), at__date__gte=scope.start, at__date__lte=scope.end)
+    totals = contacts.aggregate(
+        all=Count("id", filter=Q(attempted_only=False)),
+        visits=Count("id", filter=Q(method=ContactMethod.HOME_VISIT, attempted_only=False)),
+        attempts=Count("id", filter=Q(attempted_only=True)),
+    )
+    contact_table = Table("contacts", "Contacts in the period", ["Kind", "Number"])
+    contact_table.rows += [
+        ["Contacts", totals["all"]],
+        ["Home visits", totals["visits"]],
+        ["Attempts without reaching the person", totals["attempts"]],
+    ]
+
+    closures = Table("closures", "Cases closed, by reason", ["Reason", "Cases"])
+    for row in closed.values("closure_reason").annotate(n=Count("id")).order_by("-n"):
+        closures.rows.append(
+            [ClosureReason(row["closure_reason"]).label if row["closure_reason"] else "Not given", row["n"]]
+        )
+    return [by_source, by_reason, decisions, decline_reasons, timing, per_case, contact_table, closures]
+
+
+# --- Reach and equity ---------------------------------------------------------------------------------------------
+def _equity_table(key: str, title: str, rows: Iterable[tuple[str, int, int, int]]) -> Table:
+    table = Table(
+        key, title, ["Group", "Referrals", "Accepted", "Declined", "Decline rate"], kinds={4: "pct"}, ratios={4: (3, 1)}
+    )
+    for label, received, accepted, declined in rows:
+        table.rows.append([label, received, accepted, declined, None])
+    return table
+
+
+def equity(scope: Scope) -> list[Table]:
+    referrals = _referrals(scope)
+    counts = {
+        "received": Count("id"),
+        "accepted": Count("id", filter=Q(status__in=[ReferralStatus.ACCEPTED, ReferralStatus.CLOSED])),
+        "declined": Count("id", filter=Q(status=ReferralStatus.DECLINED)),
+    }
+    # Age on the day of referral, banded in SQL.
+    with connection.cursor() as cursor:
+        sql, params = referrals.values("date_of_birth", "received_at", "status").query.sql_with_params()
+        cursor.execute(
+            "SELECT date_part('year', age(received_at::date, date_of_birth))::int AS age, "
+            "count(*), count(*) FILTER (WHERE status IN ('accepted','closed')), "
+            "count(*) FILTER (WHERE status = 'declined') "
+            f"FROM ({sql}) r GROUP BY 1",
+            params,
+        )
+        by_age: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        for age, received, accepted, declined in cursor.fetchall():
+            band = next(
+                (f"{lo} to {hi}" if hi < 200 else f"{lo} and over" for lo, hi in AGE_BANDS if lo <= age <= hi),
+                "Under 18",
+            )
+            for i, n in enumerate((received, accepted, declined)):
+                by_age[band][i] += n
+    order = [f"{lo} to {hi}" if hi < 200 else f"{lo} and over" for lo, hi in AGE_BANDS]
+    age_table = _equity_table(
+        "equity_age", "By age band", [(b, *by_age[b]) for b in ["Under 18", *order] if b in by_age]
+    )
+
+    def grouped(field_name: str, labels: dict[str, str]) -> list[tuple[str, int, int, int]]:
+        merged: dict[str, list[int]] = {}
+        for row in referrals.values(field_name).annotate(**counts).order_by(field_name):
+            label = labels.get(row[field_name], "Not recorded") if row[field_name] else "Not recorded"
+            totals = merged.setdefault(label, [0, 0, 0])
+            for i, key in enumerate(("received", "accepted", "declined")):
+                totals[i] += row[key]
+        return [(label, *totals) for label, totals in merged.items()]
+
+    sex_table = _equity_table(
+        "equity_sex", "By sex (recorded once a person is accepted)", grouped("case__client__sex", dict(Sex.choices))
+    )
+    ethnic_table = _equity_table(
+        "equity_ethnicity",
+        "By ethnic category (recorded once a person is accepted)",
+        grouped("case__client__ethnic_category", dict(EthnicCategory.choices)),
+    )
+    # Deprivation from the referral's postcode, through the lookup when one is loaded.
+    with connection.cursor() as cursor:
+        sql, params = referrals.values("postcode", "status").query.sql_with_params()
+        cursor.execute(
+            "SELECT p.imd_decile, count(*), count(*) FILTER (WHERE r.status IN ('accepted','closed')), "
+            "count(*) FILTER (WHERE r.status = 'declined') "
+            f"FROM ({sql}) r LEFT JOIN {PostcodeArea._meta.db_table} p "
+            "ON p.postcode = replace(upper(r.postcode), ' ', '') GROUP BY 1 ORDER BY 1 NULLS LAST",
+            params,
+        )
+        rows = [
+            (
+                f"Decile {d}" + (" (most deprived)" if d == 1 else " (least deprived)" if d == 10 else "")
+                if d
+                else "Not known",
+                a,
+                b,
+                c,
+            )
+            for d, a, b, c in cursor.fetchall()
+        ]
+    decile_table = _equity_table("equity_deprivation", "By deprivation decile of home postcode (IMD 2019)", rows)
+    return [age_table, sex_table, ethnic_table, decile_table]
+
+
+# --- Person outcomes ------------------------------------------------------------------------------------------------
+T95 = {
+    1: 12.71,
+    2: 4.30,
+    3: 3.18,
+    4: 2.78,
+    5: 2.57,
+    6: 2.45,
+    7: 2.36,
+    8: 2.31,
+    9: 2.26,
+    10: 2.23,
+    12: 2.18,
+    15: 2.13,
+    20: 2.09,
+    25: 2.06,
+    30: 2.04,
+}
+
+
+def _t95(df: int) -> float:
+    """Two-sided 95% critical value of Student's t (a short table; 1.96 from 60 degrees of freedom)."""
+    if df >= 60:
+        return 1.96
+    if df >= 30:
+        return 2.00
+    key = max(k for k in T95 if k <= df)
+    return T95[key]
+
+
+def _change_row(label: str, changes: list[float], meaningful: float, higher_is_better: bool) -> list[Any]:
+    n = len(changes)
+    if not n:
+        return [label, 0, None, None, 0, None]
+    mean = statistics.fmean(changes)
+    if n > 1:
+        half = _t95(n - 1) * statistics.stdev(changes) / math.sqrt(n)
+        ci = f"{mean - half:.1f} to {mean + half:.1f}"
+    else:
+        ci = None
+    improved = sum(1 for c in changes if (c if higher_is_better else -c) >= meaningful)
+    return [label, n, round(mean, 2), ci, improved, None]
+
+
+def person_outcomes(scope: Scope) -> list[Table]:
+    """Paired baseline–follow-up changes per instrument (and per ONS4 item), for follow-ups taken in the period."""
+    cases = _cases(scope)
+    table = Table(
+        "wellbeing_change",
+        "Change in wellbeing between baseline and follow-up",
+        [
+            "Measure",
+            "People with both",
+            "Mean change",
+            "95% confidence interval",
+            "Improved meaningfully",
+            "Share improved",
+        ],
+        kinds={2: "avg", 3: "text", 5: "pct"},
+        ratios={5: (4, 1)},
+        averages_over={2: 1},
+        note="Positive changes are increases in the score; for loneliness and anxiety a fall is an improvement.",
+    )
+    completion = Table(
+        "follow_up_completion",
+        "Follow-up measures completed",
+        ["Measure", "Baselines (cases closed in period)", "Follow-ups", "Completion"],
+        kinds={3: "pct"},
+        ratios={3: (2, 1)},
+    )
+    follow_ups = Assessment.objects.filter(
+        case__in=cases, timepoint=Timepoint.FOLLOW_UP, taken_on__gte=scope.start, taken_on__lte=scope.end
+    )
+    baselines = {
+        (a.case_id, a.instrument_id): a
+        for a in Assessment.objects.filter(case__in=follow_ups.values("case"), timepoint=Timepoint.BASELINE)
+    }
+    closed_cases = cases.filter(closed_on__gte=scope.start, closed_on__lte=scope.end)
+    for instrument in Instrument.objects.filter(is_active=True).prefetch_related("items"):
+        pairs = [
+            (baselines[(f.case_id, instrument.pk)], f)
+            for f in follow_ups.filter(instrument=instrument)
+            if (f.case_id, instrument.pk) in baselines
+        ]
+        meaningful = float(instrument.meaningful_change)
+        if instrument.scoring == "separate":
+            for item in instrument.items.all():
+                changes = [
+                    float(f.answers[item.code] - b.answers[item.code])
+                    for b, f in pairs
+                    if item.code in b.answers and item.code in f.answers
+                ]
+                table.rows.append(
+                    _change_row(
+                        f"{instrument.short_name}: {item.code.replace('_', ' ')}",
+                        changes,
+                        meaningful,
+                        item.higher_is_better,
+                    )
+                )
+        else:
+            changes = [float(f.score - b.score) for b, f in pairs if b.score is not None and f.score is not None]
+            table.rows.append(_change_row(instrument.short_name, changes, meaningful, instrument.higher_is_better))
+        base_n = Assessment.objects.filter(
+            case__in=closed_cases, instrument=instrument, timepoint=Timepoint.BASELINE
+        ).count()
+        follow_n = Assessment.objects.filter(
+            case__in=closed_cases, instrument=instrument, timepoint=Timepoint.FOLLOW_UP
+        ).count()
+        completion.rows.append([instrument.short_name, base_n, follow_n, None])
+    return [table, completion]
+
+
+# --- Community -----------------------------------------------------------------------------------------------------
+TAKEN_UP = ["attended_first", "attending", "stopped"]
+
+
+def community(scope: Scope) -> list[Table]:
+    connections = Connection.objects.filter(
+        case__in=_cases(scope), created_at__date__gte=scope.start, created_at__date__lte=scope.end
+    )
+    by_service = Table(
+        "connections_by_service",
+        "Connections by community service",
+        ["Service", "Connections", "Taken up", "Take-up rate"],
+        kinds={3: "pct"},
+        ratios={3: (2, 1)},
+    )
+    for row in (
+        connections.values("service__name")
+        .annotate(n=Count("id"), taken=Count("id", filter=Q(status__in=TAKEN_UP)))
+        .order_by("-n")
+    ):
+        by_service.rows.append([row["service__name"], row["n"], row["taken"], None])
+    by_category = Table(
+        "connections_by_category",
+        "Connections by category (a service may have several)",
+        ["Category", "Connections", "Taken up", "Take-up rate"],
+        kinds={3: "pct"},
+        ratios={3: (2, 1)},
+    )
+    with connection.cursor() as cursor:
+        sql, params = connections.values("status", category=F("service__categories")).query.sql_with_params()
+        cursor.execute(
+            "SELECT c, count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM "
+            f"(SELECT status, unnest(category) AS c FROM ({sql}) x) y GROUP BY c ORDER BY 2 DESC",
+            [TAKEN_UP, *params],
+        )
+        for code, n, taken in cursor.fetchall():
+            by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
+    needs = DevelopmentNeed.objects.filter(provider__service__in=scope.service_ids, created_at__date__lte=scope.end)
+    groups = Table("groups_supported", "Community groups supported", ["Measure", "Number"])
+    agg = needs.filter(created_at__date__gte=scope.start).aggregate(
+        groups=Count("provider", distinct=True), needs=Count("id")
+    )
+    met = needs.filter(status=DevelopmentNeed.Status.MET, updated_at__date__gte=scope.start).count()
+    groups.rows += [
+        ["Groups with development needs recorded", agg["groups"]],
+        ["Needs recorded", agg["needs"]],
+        ["Needs met", met],
+    ]
+    return [by_service, by_category, groups]
+
+
+# --- System impact -------------------------------------------------------------------------------------------------
+def system(scope: Scope) -> list[Table]:
+    cases = _cases(scope).filter(closed_on__gte=scope.start, closed_on__lte=scope.end)
+    rows = list(SystemUse.objects.filter(case__in=cases).values_list("case_id", "period", "gp_appointments"))
+    by_case: dict[Any, dict[str, int]] = defaultdict(dict)
+    for case_id, period, n in rows:
+        by_case[case_id][period] = n
+    pairs = [(v["before"], v["after"]) for v in by_case.values() if "before" in v and "after" in v]
+    table = Table(
+        "gp_appointments",
+        "GP appointments in the 3 months before referral and after closure",
+        ["Measure", "People with both", "Mean before", "Mean after", "Mean change"],
+        kinds={2: "avg", 3: "avg", 4: "avg"},
+        averages_over={2: 1, 3: 1, 4: 1},
+    )
+    if pairs:
+        before = statistics.fmean(p[0] for p in pairs)
+        after = statistics.fmean(p[1] for p in pairs)
+        table.rows.append(["GP appointments", len(pairs), round(before, 1), round(after, 1), round(after - before, 1)])
+    else:
+        table.rows.append(["GP appointments", 0, None, None, None])
+    return [table]
+
+
+SECTIONS = [
+    ("activity", "Activity", activity),
+    ("equity", "Reach and equity", equity),
+    ("outcomes", "Person outcomes", person_outcomes),
+    ("community", "Community", community),
+    ("system", "System impact", system),
+]
+
+
+def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
+    return [(key, title, fn(scope)) for key, title, fn in SECTIONS]
+
+
+def last_quarter(today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    today = today or timezone.localdate()
+    quarter_start_month = 3 * ((today.month - 1) // 3) + 1
+    this_quarter = today.replace(month=quarter_start_month, day=1)
+    end = this_quarter - dt.timedelta(days=1)
+    start = end.replace(month=3 * ((end.month - 1) // 3) + 1, day=1)
+    return start, end
+
+
+__all__ = ["SUPPRESSION_RULE", "Scope", "Table", "build", "last_quarter", "suppress_average"]

@@ -1,0 +1,241 @@
+"""Commissioner reports on a small dataset worked out by hand, suppression, downloads and safety."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import statistics
+import zipfile
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from clients.models import Connection
+from linkwork.audit.models import Action, AuditEvent
+from outcomes import downloads, reports
+from outcomes.models import Assessment, Instrument, SystemUse
+from tests import factories
+from tests.conftest import PERSONAS, World, login
+
+TODAY = timezone.localdate()
+START = TODAY - dt.timedelta(days=60)
+
+
+def at(days_ago: int) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(TODAY - dt.timedelta(days=days_ago), dt.time(10)))
+
+
+@pytest.fixture
+def dataset(world: World):
+    """12 referrals in the period (10 from the practice, 2 self-referrals): 9 accepted, 3 declined; plus one
+    from before the period. Three SWEMWBS pairs, two people with GP appointments before and after."""
+    practice = world.practice
+    accepted = []
+    for i in range(9):
+        referral = factories.AcceptedReferralFactory(
+            service=world.service,
+            source_organisation=practice if i < 8 else None,
+            channel="staff" if i < 8 else "self",
+            received_at=at(30),
+            given_name="Secret",
+            family_name=f"Person{'abcdefghi'[i]}",
+            nhs_number="9990000026",
+            reasons=["loneliness", "money"] if i < 4 else ["loneliness"],
+        )
+        accepted.append(referral)
+    for i in range(3):
+        factories.DeclinedReferralFactory(
+            service=world.service,
+            source_organisation=practice if i < 2 else None,
+            channel="staff" if i < 2 else "self",
+            received_at=at(20),
+            decline_reason="not_eligible" if i < 2 else "person_declined",
+        )
+    factories.NewReferralFactory(service=world.service, received_at=at(200))  # outside the period
+    swemwbs = Instrument.objects.get(code="swemwbs")
+    for referral, (before, after) in zip(accepted[:3], [(14.08, 19.25), (19.98, 21.54), (23.21, 22.35)], strict=True):
+        case = referral.case
+        case.closed_on, case.status, case.closure_reason = TODAY - dt.timedelta(days=2), "closed", "goals_met"
+        case.save()
+        for timepoint, score, days in (("baseline", before, 50), ("follow_up", after, 3)):
+            Assessment.objects.create(
+                case=case,
+                instrument=swemwbs,
+                timepoint=timepoint,
+                taken_on=TODAY - dt.timedelta(days=days),
+                answers={},
+                score=score,
+                recorded_by=world.link_worker,
+            )
+    for referral, (before, after) in zip(accepted[:2], [(6, 2), (4, 3)], strict=True):
+        SystemUse.objects.create(
+            case=referral.case, period="before", gp_appointments=before, recorded_by=world.link_worker
+        )
+        SystemUse.objects.create(
+            case=referral.case, period="after", gp_appointments=after, recorded_by=world.link_worker
+        )
+    group = factories.CommunityServiceFactory(
+        provider__service=world.service, name='=HYPERLINK("http://x")', categories=["arts"]
+    )
+    Connection.objects.create(case=accepted[0].case, service=group, status="attending", created_by=world.link_worker)
+    Connection.objects.create(case=accepted[1].case, service=group, status="suggested", created_by=world.link_worker)
+    return accepted
+
+
+def scope(world: World) -> reports.Scope:
+    return reports.Scope(services=(world.service,), start=START, end=TODAY)
+
+
+def table(world: World, key: str) -> reports.Table:
+    return next(t for _, _, tables in reports.build(scope(world)) for t in tables if t.key == key)
+
+
+def test_activity_figures_match_the_hand_count(world: World, dataset) -> None:
+    assert table(world, "referrals_by_source").rows == [["Riverside Surgery", 10], ["Self-referral", 2]]
+    assert dict(map(tuple, table(world, "referrals_by_reason").rows)) == {
+        "Loneliness or isolation": 12,
+        "Money and debt": 4,
+    }
+    decisions = table(world, "decisions")
+    assert decisions.shown(suppressed=False) == [
+        ["Accepted", 9, "75%", 12],
+        ["Declined", 3, "25%", 12],
+        ["Waiting for triage", 0, "0%", 12],
+    ]
+    assert dict(map(tuple, table(world, "decline_reasons").rows)) == {
+        "Not eligible for this service": 2,
+        "The person declined": 1,
+    }
+
+
+def test_person_outcomes_mean_change_and_confidence_interval(world: World, dataset) -> None:
+    row = next(r for r in table(world, "wellbeing_change").rows if r[0] == "SWEMWBS")
+    changes = [19.25 - 14.08, 21.54 - 19.98, 22.35 - 23.21]  # 5.17, 1.56, -0.86
+    mean = statistics.fmean(changes)
+    half = 4.30 * statistics.stdev(changes) / 3**0.5  # t(2 df) = 4.30
+    assert row[1] == 3
+    assert row[2] == round(mean, 2) == 1.96
+    assert row[3] == f"{mean - half:.1f} to {mean + half:.1f}"
+    assert row[4] == 2  # 5.17 and 1.56 are at least 1 point better
+    completion = next(r for r in table(world, "follow_up_completion").rows if r[0] == "SWEMWBS")
+    assert completion[1:3] == [3, 3]
+
+
+def test_system_impact(world: World, dataset) -> None:
+    assert table(world, "gp_appointments").rows == [["GP appointments", 2, 5.0, 2.5, -2.5]]
+
+
+def test_community_take_up(world: World, dataset) -> None:
+    assert table(world, "connections_by_service").shown(suppressed=False) == [['=HYPERLINK("http://x")', 2, 1, "50%"]]
+    assert table(world, "connections_by_category").rows[0][:3] == ["Arts and creativity", 2, 1]
+
+
+def test_commissioners_get_suppressed_figures_and_no_names(client, world: World, dataset) -> None:
+    login(client, world.commissioner)
+    page = client.get(reverse("outcomes:reports"), {"period": "last_12_months"}).text
+    assert "Counts from 1 to 7 are shown as *" in page
+    for secret in ("Secret", "Persona", "9990000026", "999 000 0026"):
+        assert secret not in page
+    decisions = table(world, "decisions").shown(suppressed=True)
+    assert decisions[0][:3] == ["Accepted", 10, "100%"]  # 9 rounds to 10, 12 referrals round to 10: 10 of 10
+    assert decisions[1][:3] == ["Declined", "*", "*"]
+    gp = table(world, "gp_appointments").shown(suppressed=True)
+    assert gp == [["GP appointments", "*", "*", "*", "*"]]  # averages over 2 people are hidden
+
+
+def test_service_staff_may_see_their_own_figures_unsuppressed(client, world: World, dataset) -> None:
+    login(client, world.manager)
+    response = client.get(reverse("outcomes:reports"), {"period": "last_12_months"})
+    assert not response.context["suppressed"]
+    assert "Figures are not suppressed" in response.text
+    response = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "suppress": "1"})
+    assert response.context["suppressed"]
+
+
+def test_downloads_carry_no_identifiable_data_and_neutralise_formulas(client, world: World, dataset) -> None:
+    login(client, world.commissioner)
+    zipped = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "format": "csv"})
+    archive = zipfile.ZipFile(io.BytesIO(zipped.content))
+    names = archive.namelist()
+    assert names[0] == "00-about.csv" and len(names) > 10
+    everything = "".join(archive.read(n).decode() for n in names)
+    for secret in ("Secret", "9990000026"):
+        assert secret not in everything
+    services = list(
+        csv.reader(io.StringIO(archive.read(next(n for n in names if "connections_by_service" in n)).decode()))
+    )
+    assert services[1][0] == '\'=HYPERLINK("http://x")'
+    assert "Counts from 1 to 7" in archive.read("00-about.csv").decode()
+
+    response = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "format": "xlsx"})
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    assert book.sheetnames[0] == "About this report"
+    assert "Referrals received by source" in book.sheetnames
+    cover = {row[0]: row[1] for row in book["About this report"].iter_rows(values_only=True)}
+    assert "Counts from 1 to 7" in cover["Small numbers"]
+    cells = [c for sheet in book.worksheets for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert not any(isinstance(c, str) and c.startswith("=") for c in cells)
+    assert not any("Secret" in str(c) for c in cells)
+    assert AuditEvent.objects.filter(action=Action.EXPORT, actor=world.commissioner).count() == 2
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+1", "-1", "@SUM(A1)", "\t=1"])
+def test_formula_like_text_is_neutralised(value: str) -> None:
+    assert downloads.safe_cell(value) == "'" + value
+    assert downloads.safe_cell(5) == 5 and downloads.safe_cell("Plain") == "Plain"
+
+
+def test_report_queries_do_not_grow_with_the_data(world: World, dataset) -> None:
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            reports.build(scope(world))
+        return len(ctx.captured_queries)
+
+    small = count()
+    for _ in range(20):
+        factories.AcceptedReferralFactory(service=world.service, received_at=at(10), source_organisation=world.practice)
+    assert count() == small
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_who_may_see_reports(client, world: World, persona: str) -> None:
+    login(client, getattr(world, persona))
+    allowed = {"commissioner", "manager", "supervisor", "link_worker", "other_link_worker"}
+    assert client.get(reverse("outcomes:reports")).status_code == (200 if persona in allowed else 403)
+
+
+def test_a_commissioner_cannot_pick_a_service_they_do_not_commission(client, world: World) -> None:
+    login(client, world.commissioner)
+    response = client.get(
+        reverse("outcomes:reports"), {"period": "last_quarter", "service": str(world.other_service.pk)}
+    )
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.text
+
+
+def test_custom_dates_are_checked(client, world: World) -> None:
+    login(client, world.manager)
+    response = client.get(
+        reverse("outcomes:reports"),
+        {
+            "period": "custom",
+            "start_day": "1",
+            "start_month": "6",
+            "start_year": "2026",
+            "end_day": "1",
+            "end_month": "5",
+            "end_year": "2026",
+        },
+    )
+    assert response.status_code == 400
+    assert "The end of the period must be after its start" in response.text
+
+
+def test_last_quarter() -> None:
+    assert reports.last_quarter(dt.date(2026, 11, 24)) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
+    assert reports.last_quarter(dt.date(2026, 2, 1)) == (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
