@@ -697,10 +697,27 @@ def test_the_command_imports_a_file_and_reports(world: World, tmp_path: Path, ca
 # --- The shipped schemas ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="shared/oruk is not beside this clone")
+def _matches_manifest(folder: Path) -> None:
+    import hashlib
+
+    lines = (folder / "SHA256SUMS").read_text().splitlines()
+    assert lines, "empty manifest"
+    for line in lines:
+        digest, name = line.split(maxsplit=1)
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    listed = {line.split(maxsplit=1)[1].removeprefix("./") for line in lines}
+    present = {str(p.relative_to(folder)) for p in folder.rglob("*.json")}
+    assert present == listed
+
+
 def test_the_shipped_schemas_and_examples_are_unchanged_copies() -> None:
+    """The copies match the checksums taken when they were copied from the profile; where the profile's own
+    files are beside the clone (../shared/oruk), they match those byte for byte too."""
     shipped = Path(schema.SCHEMA_DIR)
-    for path in shipped.rglob("*.json"):
-        assert path.read_bytes() == (SHARED / "schema" / path.relative_to(shipped)).read_bytes(), path
-    for path in EXAMPLES.glob("*.json"):
-        assert path.read_bytes() == (SHARED / "examples" / path.name).read_bytes(), path
+    _matches_manifest(shipped)
+    _matches_manifest(EXAMPLES.parent)
+    if SHARED.is_dir():
+        for path in shipped.rglob("*.json"):
+            assert path.read_bytes() == (SHARED / "schema" / path.relative_to(shipped)).read_bytes(), path
+        for path in EXAMPLES.glob("*.json"):
+            assert path.read_bytes() == (SHARED / "examples" / path.name).read_bytes(), path
