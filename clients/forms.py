@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
 from django.utils import timezone
@@ -22,19 +21,14 @@ from clients.models import (
 )
 from clients.services import GOAL_STATUSES
 from linkwork.accounts.models import Organisation, OrganisationKind
-from linkwork.forms import DateInputField, Field, Fieldset, Submit
+from linkwork.forms import DateInputField, Field, Fieldset, Submit, form_helper
 from linkwork.nhs import normalise_nhs_number
 from linkwork.validators import normalise_phone, normalise_postcode, validate_person_name
 
 NOTES_LIMIT = 5000
 
 
-def _helper(submit: str | None = None, *, form_tag: bool = True) -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = form_tag
-    if submit:
-        helper.add_input(Submit("submit", submit))
-    return helper
+_helper = form_helper
 
 
 def _text(label: str, limit: int, rows: int = 4, help_text: str = "", required: bool = False) -> forms.CharField:

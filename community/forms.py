@@ -7,7 +7,6 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from crispy_forms.helper import FormHelper
 from django import forms
 
 from community.models import (
@@ -21,17 +20,10 @@ from community.models import (
     ServiceStatus,
     Weekday,
 )
-from linkwork.forms import DateInputField, Fieldset, Submit
+from linkwork.forms import DateInputField, Fieldset, Submit, form_helper
 from linkwork.validators import normalise_phone, normalise_postcode
 
-
-def _helper(submit: str | None = None, *, form_tag: bool = True, method: str = "post") -> FormHelper:
-    helper = FormHelper()
-    helper.form_tag = form_tag
-    helper.form_method = method
-    if submit:
-        helper.add_input(Submit("submit", submit))
-    return helper
+_helper = form_helper
 
 
 TIME_CHOICES = [("", "Any time"), ("morning", "Morning"), ("afternoon", "Afternoon"), ("evening", "Evening")]

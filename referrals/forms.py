@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from clients.models import Case, Client, ClosureReason
 from linkwork.accounts.models import Organisation, User
-from linkwork.forms import DateInputField, Field, Fieldset, Submit
+from linkwork.forms import DateInputField, Field, Fieldset, Submit, form_helper
 from linkwork.nhs import normalise_nhs_number
 from linkwork.validators import normalise_phone, normalise_postcode, validate_person_name
 from referrals.models import Channel, ContactPreference, DeclineReason, ReferralReason
@@ -481,8 +481,7 @@ class AcceptForm(forms.Form):
                 error_messages={"required": "Choose a client record"},
             )
             layout.append("client")
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = form_helper(form_tag=False)
         self.helper.layout = Layout(*layout, "assignee")
 
     def clean(self) -> dict[str, Any]:
@@ -505,8 +504,7 @@ class DeclineForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = form_helper(form_tag=False)
 
 
 class RedirectForm(forms.Form):
@@ -521,8 +519,7 @@ class RedirectForm(forms.Form):
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["service"].queryset = services
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = form_helper(form_tag=False)
 
 
 class CloseForm(forms.Form):
@@ -545,8 +542,7 @@ class CloseForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.helper = FormHelper()
-        self.helper.form_tag = False
+        self.helper = form_helper(form_tag=False)
 
 
 class AgencyLinkForm(forms.Form):
@@ -564,5 +560,4 @@ class AgencyLinkForm(forms.Form):
         if len(services) == 1:
             self.fields["service"].initial = services[0].pk
             self.fields["service"].widget = forms.HiddenInput()
-        self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", "Create link"))
+        self.helper = form_helper("Create link")
