@@ -16,6 +16,18 @@ from linkwork.accounts.models import Organisation, Role, User
 from tests import factories
 
 
+@pytest.fixture(autouse=True)
+def _cache_per_test_process(settings):
+    """A local-memory cache per test process: rate-limit counters of parallel test processes (pytest-xdist)
+    must not add up in the one Redis, and clearing it must not wipe another process's keys."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "tests"}}
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     # Each PBKDF2 login costs about a second; tests do not need the real cost.
