@@ -1,20 +1,71 @@
-"""The Celery app. Tasks live in each domain app's tasks.py; the beat schedule is defined here, once."""
+"""The Celery app. Tasks live in each domain app's tasks.py; the beat schedule is defined here, once.
 
+Web requests queue work with ``enqueue`` (or ``enqueue_on_commit``), which never raises: if the broker is down
+the request still succeeds and the failure is logged. Scheduled jobs are set-based and idempotent, so a run
+missed while the broker or a worker was down is simply done by the next one.
+"""
+
+from __future__ import annotations
+
+import logging
 import os
+from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkwork.settings")
 
+logger = logging.getLogger(__name__)
+
 app = Celery("linkwork")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Scheduled work: set-based and idempotent (see STYLE.md). Later issues add their jobs here.
+# Scheduled work: set-based and idempotent (see STYLE.md). Times are Europe/London (CELERY_TIMEZONE).
+# ``expires`` drops a run that could not start in time (the next one does the same work), so a backlog built up
+# while workers were away does not run the same scan many times over.
 app.conf.beat_schedule = {
     "purge-read-notifications": {
         "task": "linkwork.notifications.tasks.purge_read_notifications",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Lone-worker safety: a home visit not checked out in time is alerted within a minute.
+    "home-visit-alerts": {
+        "task": "outcomes.tasks.alert_overdue_home_visits",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    # Every reminder rule. Reminders are by the day, so every 15 minutes is plenty; a contact logged clears its
+    # reminder at once on the reminders page and everywhere else at the next scan.
+    "scan-reminders": {
+        "task": "outcomes.tasks.scan_reminders",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 14 * 60},
+    },
+    # The daily digest goes at LINKWORK_DIGEST_TIME; checking every 15 minutes (offset from the scan) means a
+    # digest missed while the broker was down goes out as soon as it is back, and never twice.
+    "send-digests": {
+        "task": "linkwork.notifications.tasks.send_digests",
+        "schedule": crontab(minute="5,20,35,50"),
+        "options": {"expires": 14 * 60},
+    },
 }
+
+
+def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
+    """Queue ``task`` with these arguments (ids, not model instances). Never raises: a broker that is down
+    must not fail the request that asked for the work. Returns whether the message was queued."""
+    try:
+        task.apply_async(args=args, kwargs=kwargs, retry=True, retry_policy={"max_retries": 1})
+    except Exception:
+        logger.exception("Could not queue %s: is the broker (REDIS_URL) down?", getattr(task, "name", task))
+        return False
+    return True
+
+
+def enqueue_on_commit(task: Any, *args: Any, **kwargs: Any) -> None:
+    """Queue ``task`` once the current transaction commits (nothing is queued if it rolls back)."""
+    from django.db import transaction
+
+    transaction.on_commit(lambda: enqueue(task, *args, **kwargs))

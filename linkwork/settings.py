@@ -7,6 +7,7 @@ required, HTTPS everywhere, ``manage.py check --deploy`` clean).
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -145,6 +146,19 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Europe/London"
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# --- Reminders -------------------------------------------------------------------------------------------
+# The daily digest email goes out at this local (Europe/London) time, HH:MM; urgent alerts go at once.
+_digest_time = env.str("LINKWORK_DIGEST_TIME", default="07:00")
+try:
+    LINKWORK_DIGEST_TIME = datetime.time.fromisoformat(_digest_time)
+except ValueError as _error:
+    raise ImproperlyConfigured(f"LINKWORK_DIGEST_TIME must be a time like 07:00, not {_digest_time!r}") from _error
+# A home visit not checked out this many minutes after its expected end raises an urgent alert (services may
+# set their own).
+LINKWORK_HOME_VISIT_GRACE_MINUTES = env.int("LINKWORK_HOME_VISIT_GRACE_MINUTES", default=15)
+if not 0 <= LINKWORK_HOME_VISIT_GRACE_MINUTES <= 240:
+    raise ImproperlyConfigured("LINKWORK_HOME_VISIT_GRACE_MINUTES must be between 0 and 240")
 
 # --- Accounts and sessions -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

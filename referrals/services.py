@@ -156,9 +156,11 @@ def _event(referral: Referral, kind: str, before: str, by: Any, note: str = "") 
 
 
 def _notify_referrer(referral: Referral, kind: str) -> None:
+    from linkwork.celery import enqueue_on_commit
     from referrals import tasks
 
-    transaction.on_commit(lambda: tasks.notify_referrer.delay(str(referral.pk), kind))
+    # Never fails the decision if the broker is down (logged instead).
+    enqueue_on_commit(tasks.notify_referrer, str(referral.pk), kind)
 
 
 def _require_link_worker(service: Organisation, user: Any) -> None:
