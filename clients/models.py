@@ -388,3 +388,103 @@ class ConnectionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status} → {self.to_status}"
+
+
+class CaseSupervisionFlag(models.Model):
+    """A link worker's question about a case for their supervisor. It stays on the supervisor's dashboard until
+    a supervision session discusses the case (``discussed_at``)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="supervision_flags")
+    question = models.TextField()
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    discussed_at = models.DateTimeField(null=True, blank=True)
+    discussed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["raised_at"]
+        indexes = [models.Index(fields=["case"], condition=models.Q(discussed_at=None), name="flag_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(discussed_at=None, discussed_by=None)
+                | models.Q(discussed_at__isnull=False, discussed_by__isnull=False),
+                name="flag_discussed_by_whom",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Flagged for supervision on {self.raised_at:%Y-%m-%d}"
+
+
+class SafeguardingConcern(models.Model):
+    """A safeguarding concern raised on a case. Never edited or deleted: a database trigger refuses UPDATE and
+    DELETE (migration 0006)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="safeguarding_concerns")
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    raised_at = models.DateTimeField(auto_now_add=True)
+    detail = models.TextField()
+
+    class Meta:
+        ordering = ["raised_at"]
+        indexes = [models.Index(fields=["case", "raised_at"], name="concern_case_idx")]
+
+    def __str__(self) -> str:
+        return f"Safeguarding concern raised on {self.raised_at:%Y-%m-%d}"
+
+
+class SafeguardingOutcome(models.TextChoices):
+    NO_FURTHER_ACTION = "no_further_action", "No further action"
+    REFERRED_LA = "referred_la", "Referred to local authority safeguarding"
+    OTHER = "other", "Other"
+
+
+class SafeguardingDecision(models.Model):
+    """The supervisor's decision on a concern. Append-only like the concern: a correction is a new row that
+    ``corrects`` the decision before it, which stays on record. The decision in force is the one nothing
+    corrects."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    concern = models.ForeignKey(SafeguardingConcern, on_delete=models.PROTECT, related_name="decisions")
+    decision = models.CharField(max_length=20, choices=SafeguardingOutcome.choices)
+    note = models.TextField(blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    corrects = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections")
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            # One first decision per concern, and each decision corrected at most once: a single line of history.
+            models.UniqueConstraint(
+                fields=["concern"], condition=models.Q(corrects=None), name="safeguarding_one_first_decision"
+            ),
+            models.UniqueConstraint(fields=["corrects"], name="safeguarding_corrected_once"),
+            models.CheckConstraint(
+                condition=~models.Q(decision="other") | ~models.Q(note=""), name="safeguarding_other_has_note"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(corrects=None) | ~models.Q(note=""), name="safeguarding_correction_has_note"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_decision_display()
+
+    @staticmethod
+    def in_order(decisions: list[SafeguardingDecision]) -> list[SafeguardingDecision]:
+        """One concern's decisions as a history: the first, then each correction after the decision it corrects
+        (timestamps can tie; the chain cannot). Sets ``in_force`` on each: true for the last only."""
+        following = {d.corrects_id: d for d in decisions}
+        history, current = [], following.get(None)
+        while current is not None:
+            history.append(current)
+            current.in_force = False
+            current = following.get(current.pk)
+        if history:
+            history[-1].in_force = True
+        return history

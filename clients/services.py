@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,7 @@ from clients.models import (
     Case,
     CaseAssignment,
     CaseStatus,
+    CaseSupervisionFlag,
     Client,
     ClientAlert,
     ClosureReason,
@@ -24,6 +26,9 @@ from clients.models import (
     HomeVisit,
     Plan,
     PlanVersion,
+    SafeguardingConcern,
+    SafeguardingDecision,
+    SafeguardingOutcome,
     WhatMatters,
 )
 from linkwork.accounts.models import Organisation
@@ -505,3 +510,87 @@ def connection_move(
     locked.save(update_fields=["status", "reason", "qa_override_reason", "updated_at"])
     ConnectionEvent.objects.create(connection=locked, from_status=before, to_status=status, by=by, note=reason)
     return locked
+
+
+# --- Supervision flags and safeguarding concerns -------------------------------------------------------------------
+@transaction.atomic
+def supervision_flag_raise(*, case: Case, by: Any, question: str) -> CaseSupervisionFlag:
+    """Flag an open case for supervision with the link worker's question. The flag stays on the supervisor's
+    dashboard until a supervision session discusses the case. Raises ValidationError for a closed case or an
+    empty question."""
+    question = question.strip()
+    if not question:
+        raise ValidationError({"question": "Enter your question for supervision"})
+    if case.status == CaseStatus.CLOSED:
+        raise ValidationError("This case is closed: raise it in supervision directly")
+    return CaseSupervisionFlag.objects.create(case=case, question=question, raised_by=by)
+
+
+@transaction.atomic
+def supervision_flags_mark_discussed(*, cases: Iterable[Case], by: Any, at: datetime) -> int:
+    """Mark every open flag on ``cases`` as discussed, by ``by`` at ``at``; returns how many. A conditional
+    UPDATE, so a flag already discussed keeps its first date and two sessions saved at once do not both claim
+    it."""
+    return CaseSupervisionFlag.objects.filter(case__in=cases, discussed_at=None).update(
+        discussed_at=at, discussed_by=by
+    )
+
+
+@transaction.atomic
+def safeguarding_concern_raise(*, case: Case, by: Any, detail: str) -> SafeguardingConcern:
+    """Record a safeguarding concern on a case and, in the same transaction (so neither can be lost without
+    the other), tell every supervisor of the case's service in the app and put a "safeguarding concern raised"
+    alert on the person's record unless one is open. The concern can never be changed or deleted (a database
+    trigger refuses it). Notification titles carry initials only, no clinical detail."""
+    from django.urls import reverse
+
+    from linkwork.accounts.models import Role, User
+    from linkwork.notifications.services import notification_create
+
+    detail = detail.strip()
+    if not detail:
+        raise ValidationError({"detail": "Describe the concern"})
+    concern = SafeguardingConcern.objects.create(case=case, raised_by=by, detail=detail)
+    client = case.client
+    if not ClientAlert.objects.filter(client=client, kind=AlertKind.SAFEGUARDING, resolved_at=None).exists():
+        ClientAlert.objects.create(client=client, kind=AlertKind.SAFEGUARDING, raised_by=by)
+    initials = f"{client.given_name[:1]}.{client.family_name[:1]}.".upper()
+    title = f"Safeguarding concern raised by {by.full_name} about {initials}: your decision is needed"
+    link = reverse("clients:case_supervision", args=[case.pk])
+    supervisors = User.objects.filter(
+        memberships__organisation_id=case.service_id, memberships__role=Role.SUPERVISOR, is_active=True
+    ).distinct()
+    for supervisor in supervisors:
+        notification_create(user=supervisor, title=title, link=link)
+    return concern
+
+
+@transaction.atomic
+def safeguarding_decision_record(
+    *,
+    concern: SafeguardingConcern,
+    by: Any,
+    decision: str,
+    note: str = "",
+    corrects: SafeguardingDecision | None = None,
+) -> SafeguardingDecision:
+    """Record the decision on a safeguarding concern, or a correction of the decision in force. Nothing is
+    overwritten: a correction is a new row pointing at the decision it corrects, which stays on record (and a
+    database trigger refuses any UPDATE or DELETE). Raises ValidationError if a first decision is recorded
+    twice, a correction does not correct the decision in force, or a needed note is missing."""
+    # Lock the concern (SELECT ... FOR UPDATE fires no trigger) so two decisions cannot race.
+    SafeguardingConcern.objects.select_for_update().get(pk=concern.pk)
+    note = note.strip()
+    if decision not in SafeguardingOutcome.values:
+        raise ValidationError({"decision": "Select the decision"})
+    in_force = SafeguardingDecision.objects.filter(concern=concern, corrections=None).first()
+    if corrects is None and in_force is not None:
+        raise ValidationError("A decision has already been recorded: add a correction instead")
+    if corrects is not None:
+        if in_force is None or corrects.pk != in_force.pk:
+            raise ValidationError("Only the decision in force can be corrected")
+        if not note:
+            raise ValidationError({"note": "Say what was wrong with the earlier decision"})
+    if decision == SafeguardingOutcome.OTHER and not note:
+        raise ValidationError({"note": "Describe the decision"})
+    return SafeguardingDecision.objects.create(concern=concern, decision=decision, note=note, by=by, corrects=corrects)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clients.views import case, caseload, connections, plan, record, visits
+from clients.views import case, caseload, connections, plan, record, supervision, visits
 
 app_name = "clients"
 
@@ -28,4 +28,7 @@ urlpatterns = [
     path("visits/<uuid:visit_id>/", visits.visit, name="visit"),
     path("visits/<uuid:visit_id>/check-in/", visits.check_in, name="check_in"),
     path("visits/<uuid:visit_id>/check-out/", visits.check_out, name="check_out"),
+    path("cases/<uuid:case_id>/supervision/", supervision.case_supervision, name="case_supervision"),
+    path("cases/<uuid:case_id>/supervision/flag/", supervision.flag_raise, name="flag_raise"),
+    path("cases/<uuid:case_id>/safeguarding/new/", supervision.concern_raise, name="concern_raise"),
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("community/", include("community.urls")),
     path("api/openreferral/", include("community.api_urls")),
     path("outcomes/", include("outcomes.urls")),
+    path("supervision/", include("outcomes.supervision_urls")),
+    path("measures/", include("outcomes.measure_urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -147,3 +147,58 @@ class SystemUse(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_period_display()}: {self.gp_appointments} GP appointments"
+
+
+class Wellbeing(models.TextChoices):
+    WELL = "well", "Doing well"
+    MANAGING = "managing", "Managing, with some pressure"
+    STRUGGLING = "struggling", "Struggling: needs more support"
+
+
+class SupervisionSession(models.Model):
+    """A supervisor's session with one link worker: the cases discussed, concerns, the actions agreed and a
+    check on the link worker's own wellbeing. Seen by the link worker and the service's supervisors and
+    managers only."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    service = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="supervision_sessions")
+    link_worker = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervision_sessions"
+    )
+    supervisor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    held_on = models.DateField()
+    cases_discussed = models.ManyToManyField("clients.Case", blank=True, related_name="supervision_sessions")
+    concerns = models.TextField(blank=True)
+    wellbeing = models.CharField(max_length=12, choices=Wellbeing.choices)
+    wellbeing_notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-held_on", "-created_at"]
+        indexes = [models.Index(fields=["service", "link_worker", "held_on"], name="supervision_worker_idx")]
+
+    def __str__(self) -> str:
+        return f"Supervision on {self.held_on:%Y-%m-%d}"
+
+
+class SupervisionAction(models.Model):
+    """An action agreed in supervision, with an owner and a date."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    session = models.ForeignKey(SupervisionSession, on_delete=models.PROTECT, related_name="actions")
+    what = models.CharField(max_length=300)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="supervision_actions")
+    due_on = models.DateField()
+    done_at = models.DateTimeField(null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["due_on", "what"]
+        indexes = [
+            models.Index(fields=["owner", "due_on"], condition=models.Q(done_at=None), name="supervision_action_open")
+        ]
+
+    def __str__(self) -> str:
+        return self.what

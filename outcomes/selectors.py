@@ -6,84 +6,364 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
+from uuid import UUID
 
-from django.db.models import Count, Max, Q
+from django.db import connection
+from django.db.models import Aggregate, BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from clients.models import Case, CaseStatus
+from clients.models import CaseSupervisionFlag, Contact, SafeguardingConcern
 from linkwork.accounts.access import access_for
-from linkwork.accounts.models import Membership, Organisation, Role
-from referrals.models import Referral, ReferralStatus
+from linkwork.accounts.models import Organisation, Role, User
+from outcomes import supervision_selectors as sv
 
 
+# --- The supervisor's caseload dashboard ----------------------------------------------------------------------------
 @dataclass
 class WorkerRow:
+    """One link worker's figures (or the service totals, or cases with no link worker). Field names are the
+    measure keys of ``supervision_selectors.MEASURES``."""
+
     name: str
+    worker: User | None = None
+    is_total: bool = False
     active: int = 0
-    paused: int = 0
+    new: int = 0
+    first_contact_overdue: int = 0
     no_contact_14: int = 0
     past_window: int = 0
     at_12_plus: int = 0
+    closed: int = 0
+    closed_contacts: int = 0
+    alerts: int = 0
+    awaiting_first_contact: int = 0
+    visits_this_week: int = 0
+
+    @property
+    def average_contacts(self) -> float | None:
+        """Contacts per case closed in the period."""
+        return self.closed_contacts / self.closed if self.closed else None
+
+    @property
+    def worker_param(self) -> str:
+        """The ``worker`` value of this row's drill-down links: blank for totals, "none" for unassigned cases."""
+        if self.is_total:
+            return ""
+        return str(self.worker.pk) if self.worker else "none"
+
+    def add(self, other: WorkerRow) -> None:
+        for name in (*sv.CASE_MEASURE_KEYS, "closed_contacts", "visits_this_week"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    week: date
+    value: int
+
+
+@dataclass
+class Trend:
+    """A weekly series over the last 12 weeks, drawn as a small bar chart (server-side SVG) and a table."""
+
+    key: str
+    title: str
+    weeks: list[date]
+    values: list[int]
+
+    WIDTH = 300
+    HEIGHT = 120
+    TOP = 18
+    BOTTOM = 100
+
+    @property
+    def top_value(self) -> int:
+        return max([*self.values, 1])
+
+    @property
+    def bars(self) -> list[Bar]:
+        slot = self.WIDTH / max(1, len(self.values))
+        scale = (self.BOTTOM - self.TOP) / self.top_value
+        bars = []
+        for i, (week, value) in enumerate(zip(self.weeks, self.values, strict=True)):
+            height = round(value * scale, 1)
+            bars.append(
+                Bar(round(i * slot + 2, 1), round(self.BOTTOM - height, 1), round(slot - 4, 1), height, week, value)
+            )
+        return bars
+
+    @property
+    def latest(self) -> int:
+        return self.values[-1] if self.values else 0
+
+
+@dataclass
+class FlowRow:
+    """Referrals from one practice (or from everywhere else): received per month of the period, waiting for
+    triage now, and the median days from referral to first contact for those received in the period."""
+
+    name: str
+    practice: Organisation | None = None
+    is_total: bool = False
+    months: list[date] = field(default_factory=list)
+    by_month: list[int] = field(default_factory=list)
+    waiting: int = 0
+    seen: int = 0
+    median_days: float | None = None
+
+    @property
+    def received(self) -> int:
+        return sum(self.by_month)
+
+    @property
+    def month_cells(self) -> list[tuple[date, int]]:
+        return list(zip(self.months, self.by_month, strict=True))
+
+    @property
+    def practice_param(self) -> str:
+        """The ``practice`` value of this row's drill-down links."""
+        if self.practice is not None:
+            return str(self.practice.pk)
+        return "" if self.is_total else "other"
 
 
 @dataclass
 class Dashboard:
     services: list[Organisation]
+    filters: sv.DashboardFilter
+    span: sv.Span
+    today: date
     rows: list[WorkerRow] = field(default_factory=list)
-    totals: WorkerRow = field(default_factory=lambda: WorkerRow(name="All link workers"))
-    waiting_referrals: int = 0
+    totals: WorkerRow = field(default_factory=lambda: WorkerRow(name="Service total", is_total=True))
+    trends: list[Trend] = field(default_factory=list)
+    months: list[date] = field(default_factory=list)
+    flow: list[FlowRow] = field(default_factory=list)
+    flow_total: FlowRow = field(default_factory=lambda: FlowRow(name="All sources", is_total=True))
+    flags: list[CaseSupervisionFlag] = field(default_factory=list)
+    concerns: list[SafeguardingConcern] = field(default_factory=list)
+
+    @property
+    def waiting_referrals(self) -> int:
+        return self.flow_total.waiting
+
+    @property
+    def practice_param(self) -> str:
+        return str(self.filters.practice.pk) if self.filters.practice else ""
 
 
-def caseload_dashboard(*, user: Any, today: date | None = None) -> Dashboard:
-    """Per link worker in the supervisor's or manager's services: open cases and the ones needing attention.
-    A constant number of queries whatever the caseload size: memberships, workers, open cases, waiting."""
+class Median(Aggregate):
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _days(later: str, earlier: str) -> Func:
+    return Func(
+        F(later) - F(earlier), template="EXTRACT(EPOCH FROM %(expressions)s) / 86400.0", output_field=FloatField()
+    )
+
+
+def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, today: date | None = None) -> Dashboard:
+    """Per link worker in the services the user supervises or manages, the figures that say whether anyone is
+    at risk, overloaded or not being seen; service totals; 12-week trends; referral flow per practice; cases
+    flagged for supervision and safeguarding concerns waiting for a decision.
+
+    Every figure is aggregated in the database, so the number of queries is fixed whatever the size of the
+    service: cases by worker, home visits by worker, the workers, three trend series, two referral-flow
+    groupings and the service median, practices, flags and concerns."""
+    filters = filters or sv.DashboardFilter()
     today = today or timezone.localdate()
-    access = access_for(user)
-    service_ids = access.service_ids(Role.SUPERVISOR, Role.SERVICE_MANAGER)
-    board = Dashboard(services=access.services(Role.SUPERVISOR, Role.SERVICE_MANAGER))
-    workers = (
-        Membership.objects.filter(organisation__in=service_ids, role=Role.LINK_WORKER)
-        .select_related("user")
-        .order_by("user__full_name")
+    span = sv.period_span(filters.period, today)
+    service_ids = sv.supervision_service_ids(user)
+    board = Dashboard(
+        services=access_for(user).services(*sv.SUPERVISION_ROLES), filters=filters, span=span, today=today
     )
-    rows: dict[Any, WorkerRow] = {}
-    for m in workers:
-        rows.setdefault(m.user_id, WorkerRow(name=m.user.full_name))
-    cutoff = timezone.now() - timedelta(days=14)
-    cases = (
-        Case.objects.filter(service__in=service_ids, status__in=[CaseStatus.ACTIVE, CaseStatus.PAUSED])
-        .annotate(
-            contact_count=Count("contacts", filter=Q(contacts__attempted_only=False)),
-            last_contact=Max("contacts__at", filter=Q(contacts__attempted_only=False)),
-        )
-        .values("link_worker_id", "status", "window_end", "contact_count", "last_contact", "start_date")
-    )
-    counts: dict[Any, WorkerRow] = defaultdict(lambda: WorkerRow(name="Unassigned"))
-    counts.update(rows)
-    for c in cases:
-        row = counts[c["link_worker_id"]]
-        for target in (row, board.totals):
-            if c["status"] == CaseStatus.ACTIVE:
-                target.active += 1
-            else:
-                target.paused += 1
-            last = c["last_contact"]
-            if c["status"] == CaseStatus.ACTIVE and (last or _midnight(c["start_date"])) < cutoff:
-                target.no_contact_14 += 1
-            if c["window_end"] < today:
-                target.past_window += 1
-            if c["contact_count"] >= 12:
-                target.at_12_plus += 1
-    board.rows = sorted(counts.values(), key=lambda r: r.name)
-    board.waiting_referrals = Referral.objects.filter(service__in=service_ids, status=ReferralStatus.NEW).count()
+    _worker_rows(board, service_ids)
+    board.trends = _trends(service_ids, filters, today)
+    _referral_flow(board, service_ids)
+    board.flags = list(sv.open_flags(service_ids=service_ids, filters=filters))
+    board.concerns = list(sv.undecided_concerns(service_ids=service_ids))
     return board
 
 
-def _midnight(day: date) -> Any:
-    from datetime import datetime, time
+def _worker_rows(board: Dashboard, service_ids: set[UUID]) -> None:
+    filters, today, span = board.filters, board.today, board.span
+    found: dict[Any, WorkerRow] = defaultdict(lambda: WorkerRow(name=""))
+    for link_worker_id, *counts in _case_counts_by_worker(service_ids, filters, today, span):
+        row = found[link_worker_id]
+        for key, value in zip((*sv.CASE_MEASURE_KEYS, "closed_contacts"), counts, strict=True):
+            setattr(row, key, value)
+    visits = (
+        sv.visits_this_week(service_ids=service_ids, filters=filters, today=today)
+        .values("link_worker_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for group in visits:
+        found[group["link_worker_id"]].visits_this_week = group["n"]
 
-    return timezone.make_aware(datetime.combine(day, time.min))
+    # The service's link workers, and anyone else still holding cases in it (someone who has left, say).
+    if filters.worker is not None:
+        workers = [filters.worker]
+    else:
+        team = Q(memberships__role=Role.LINK_WORKER, memberships__organisation__in=service_ids, is_active=True) | Q(
+            pk__in=[pk for pk in found if pk is not None]
+        )
+        workers = list(User.objects.filter(team).distinct().order_by("full_name"))
+    rows = []
+    for worker in workers:
+        row = found.pop(worker.pk, None) or WorkerRow(name="")
+        row.name, row.worker = worker.full_name, worker
+        rows.append(row)
+    unassigned = found.pop(None, None)
+    if unassigned is not None and not filters.worker:
+        unassigned.name = "Not assigned to anyone"
+        rows.append(unassigned)
+    board.rows = rows
+    for row in rows:
+        board.totals.add(row)
+
+
+def _case_counts_by_worker(
+    service_ids: set[UUID], filters: sv.DashboardFilter, today: date, span: sv.Span
+) -> list[tuple[Any, ...]]:
+    """One row per link worker: the count of cases meeting each measure's condition, and the contacts of cases
+    closed in the period. Django builds the per-case query (figures and one true/false column per measure,
+    from ``case_measure_filters``); this wraps it to count the true ones per link worker, because the ORM
+    cannot group an aggregate over another aggregate."""
+    conditions = sv.case_measure_filters(today=today, span=span)
+    per_case = (
+        sv.with_case_figures(sv.cases_in_scope(service_ids=service_ids, filters=filters))
+        .filter(sv.relevant_cases(span=span))
+        .annotate(
+            **{f"is_{key}": ExpressionWrapper(conditions[key], output_field=BooleanField()) for key in conditions}
+        )
+        .values("link_worker_id", "counted", *(f"is_{key}" for key in sv.CASE_MEASURE_KEYS))
+        .order_by()
+    )
+    inner, params = per_case.query.sql_with_params()
+    # Column names come from MEASURES' keys, never from the request; the values stay parameters.
+    counts = ", ".join(f'COUNT(*) FILTER (WHERE "is_{key}")' for key in sv.CASE_MEASURE_KEYS)
+    sql = (
+        f'SELECT "link_worker_id", {counts}, COALESCE(SUM("counted") FILTER (WHERE "is_closed"), 0) '  # noqa: S608
+        f'FROM ({inner}) AS per_case GROUP BY "link_worker_id"'
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def _trends(service_ids: set[UUID], filters: sv.DashboardFilter, today: date) -> list[Trend]:
+    """Open cases at the end of each week, new cases, contacts and referrals received per week: three queries,
+    one per table, each counting all twelve weeks at once."""
+    first = sv.week_start(today) - timedelta(weeks=sv.TREND_WEEKS - 1)
+    weeks = [first + timedelta(weeks=i) for i in range(sv.TREND_WEEKS)]
+    ends = [w + timedelta(days=6) for w in weeks]
+
+    cases = sv.cases_in_scope(service_ids=service_ids, filters=filters).filter(
+        Q(closed_on=None) | Q(closed_on__gte=first)
+    )
+    case_counts = cases.aggregate(
+        **{
+            f"open_{i}": Count("id", filter=Q(start_date__lte=end) & (Q(closed_on=None) | Q(closed_on__gt=end)))
+            for i, end in enumerate(ends)
+        },
+        **{
+            f"new_{i}": Count("id", filter=Q(start_date__gte=w, start_date__lte=w + timedelta(days=6)))
+            for i, w in enumerate(weeks)
+        },
+    )
+
+    bounds = [(sv.local_midnight(w), sv.local_midnight(w + timedelta(days=7))) for w in weeks]
+    contacts = Contact.objects.filter(
+        case__in=sv.cases_in_scope(service_ids=service_ids, filters=filters),
+        attempted_only=False,
+        at__gte=bounds[0][0],
+        at__lt=bounds[-1][1],
+    )
+    contact_counts = contacts.aggregate(
+        **{f"w_{i}": Count("id", filter=Q(at__gte=start, at__lt=end)) for i, (start, end) in enumerate(bounds)}
+    )
+    referrals = sv.referrals_in_scope(service_ids=service_ids, filters=filters).filter(
+        received_at__gte=bounds[0][0], received_at__lt=bounds[-1][1]
+    )
+    referral_counts = referrals.aggregate(
+        **{
+            f"w_{i}": Count("id", filter=Q(received_at__gte=start, received_at__lt=end))
+            for i, (start, end) in enumerate(bounds)
+        }
+    )
+    n = range(sv.TREND_WEEKS)
+    return [
+        Trend("open", "Open cases at the end of each week", weeks, [case_counts[f"open_{i}"] for i in n]),
+        Trend("new", "New cases each week", weeks, [case_counts[f"new_{i}"] for i in n]),
+        Trend("contacts", "Contacts each week (not attempts)", weeks, [contact_counts[f"w_{i}"] for i in n]),
+        Trend("referrals", "Referrals received each week", weeks, [referral_counts[f"w_{i}"] for i in n]),
+    ]
+
+
+def _referral_flow(board: Dashboard, service_ids: set[UUID]) -> None:
+    filters, span = board.filters, board.span
+    board.months = span.months
+    referrals = sv.referrals_in_scope(service_ids=service_ids, filters=filters)
+    conditions = sv.referral_measure_filters(span=span)
+    practices = [filters.practice] if filters.practice is not None else list(sv.practices_of(service_ids))
+    rows = {
+        p.pk: FlowRow(name=p.name, practice=p, months=board.months, by_month=[0] * len(board.months)) for p in practices
+    }
+    other = FlowRow(
+        name="Other sources (agencies, self-referral, phone)", months=board.months, by_month=[0] * len(board.months)
+    )
+    month_index = {m: i for i, m in enumerate(board.months)}
+
+    by_month = (
+        referrals.filter(conditions["received"])
+        .annotate(month=TruncMonth("received_at"))
+        .values("source_organisation_id", "month")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for group in by_month:
+        month = timezone.localtime(group["month"]).date().replace(day=1)
+        rows.get(group["source_organisation_id"], other).by_month[month_index[month]] += group["n"]
+
+    days = _days("first_contact", "received_at")
+    timing = {
+        "waiting": Count("id", filter=conditions["waiting_triage"]),
+        "seen": Count("id", filter=conditions["first_contact_time"]),
+        "median_days": Median(days, filter=conditions["first_contact_time"]),
+    }
+    scoped = referrals.annotate(first_contact=sv.first_contact_at()).filter(
+        conditions["waiting_triage"] | conditions["received"]
+    )
+    for group in scoped.values("source_organisation_id").annotate(**timing).order_by():
+        row = rows.get(group["source_organisation_id"])
+        if row is None:
+            other.waiting += group["waiting"]
+            other.seen += group["seen"]
+        else:
+            row.waiting, row.seen, row.median_days = group["waiting"], group["seen"], group["median_days"]
+    from_elsewhere = ~Q(source_organisation__in=list(rows)) if rows else Q()
+    whole = scoped.aggregate(
+        median_days=Median(days, filter=conditions["first_contact_time"]),
+        other_median=Median(days, filter=conditions["first_contact_time"] & from_elsewhere),
+    )
+    other.median_days = whole["other_median"]
+    board.flow = [*rows.values()]
+    if filters.practice is None:
+        board.flow.append(other)
+    total = board.flow_total
+    total.practice = filters.practice
+    total.months = board.months
+    total.by_month = [sum(r.by_month[i] for r in board.flow) for i in range(len(board.months))]
+    total.waiting = sum(r.waiting for r in board.flow)
+    total.seen = sum(r.seen for r in board.flow)
+    total.median_days = whole["median_days"]
 
 
 @dataclass

@@ -8,7 +8,7 @@ from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from outcomes import downloads, reports, selectors
+from outcomes import downloads, reports, selectors, supervision_forms
 from outcomes.report_forms import ReportForm
 
 REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
@@ -16,7 +16,19 @@ REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
 
 @role_required(Role.SUPERVISOR, Role.SERVICE_MANAGER)
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "outcomes/dashboard.html", {"board": selectors.caseload_dashboard(user=request.user)})
+    """The supervisor's caseload dashboard, filtered by practice, link worker and period. Filter values from
+    outside the user's services are refused (400)."""
+    form = supervision_forms.DashboardFilterForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        return render(request, "outcomes/dashboard.html", {"form": form, "board": None}, status=400)
+    board = selectors.caseload_dashboard(user=request.user, filters=form.to_filter())
+    audit_record(
+        request=request,
+        action=Action.VIEW,
+        object_type="outcomes.dashboard",
+        summary=f"Caseload dashboard: {len(board.flags)} flags, {len(board.concerns)} concerns shown",
+    )
+    return render(request, "outcomes/dashboard.html", {"form": form, "board": board})
 
 
 @role_required(*REPORT_ROLES)

@@ -1,0 +1,225 @@
+"""Reads for wellbeing measures on a case. Access is checked by the caller, with
+``clients.selectors.case_for_user``: these take a case the user may already see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from django.http import Http404
+from django.utils import timezone
+
+from clients.models import Case
+from outcomes import scoring, services
+from outcomes.models import Assessment, Instrument, InstrumentItem, SystemUse, Timepoint
+
+
+def instrument_for_case(case: Case, instrument_id: UUID) -> Instrument:
+    """An instrument the case's service uses, with its items loaded; 404 otherwise."""
+    offered = {i.pk for i in services.instruments_offered(case.service)}
+    instrument = Instrument.objects.prefetch_related("items").filter(pk=instrument_id, pk__in=offered).first()
+    if instrument is None:
+        raise Http404
+    return instrument
+
+
+def recorded_for_case(case: Case) -> list[Assessment]:
+    """The case's assessments with their instruments, earliest first."""
+    return list(Assessment.objects.filter(case=case).select_related("instrument").order_by("taken_on"))
+
+
+def system_use_for_case(case: Case) -> dict[str, SystemUse]:
+    """The case's GP and A&E figures by period ("before", "after")."""
+    return {use.period: use for use in SystemUse.objects.filter(case=case)}
+
+
+def suggested_timepoint(recorded: list[Assessment]) -> str:
+    """Baseline until one is recorded, follow-up after."""
+    return Timepoint.FOLLOW_UP if any(a.timepoint == Timepoint.BASELINE for a in recorded) else Timepoint.BASELINE
+
+
+@dataclass
+class Row:
+    """One line of a measure's table and one pair of bars in its chart: the score, or one item of a measure
+    reported item by item."""
+
+    label: str
+    baseline: Decimal | None
+    follow_up: Decimal | None
+    baseline_text: str
+    follow_up_text: str
+    low: Decimal
+    high: Decimal
+    higher_is_better: bool
+    change: scoring.Change | None = None
+    no_change: str = ""  # why there is no change to show
+
+    @property
+    def change_text(self) -> str:
+        return self.change.words[:1].upper() + self.change.words[1:] if self.change else self.no_change
+
+
+@dataclass
+class MeasureSummary:
+    instrument: Instrument
+    items: list[InstrumentItem]
+    baseline: Assessment | None
+    follow_up: Assessment | None
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[scoring.Change]:
+        return [row.change for row in self.rows if row.change is not None]
+
+    @property
+    def summed(self) -> bool:
+        return scoring.is_summed(self.instrument)
+
+    @property
+    def threshold_text(self) -> str:
+        """Whether each score is at or beyond the instrument's threshold: "Lonely (6 or more): yes at baseline,
+        no at follow-up". Beyond is above for a measure where lower is better, below otherwise."""
+        instrument = self.instrument
+        if instrument.threshold is None or not self.summed:
+            return ""
+        parts = []
+        for name, assessment in (("baseline", self.baseline), ("follow-up", self.follow_up)):
+            if assessment is None or assessment.score is None:
+                continue
+            if instrument.higher_is_better:
+                beyond = assessment.score <= instrument.threshold
+            else:
+                beyond = assessment.score >= instrument.threshold
+            parts.append(f"{'yes' if beyond else 'no'} at {name}")
+        label = instrument.threshold_label or f"Threshold {scoring.number(instrument.threshold)}"
+        return f"{label}: {', '.join(parts)}" if parts else ""
+
+
+@dataclass
+class CaseMeasures:
+    summaries: list[MeasureSummary]
+    before: SystemUse | None
+    after: SystemUse | None
+    can_record: bool
+
+    @property
+    def gp_change(self) -> scoring.Change | None:
+        if self.before is None or self.after is None:
+            return None
+        return scoring.Change(
+            label="GP appointments",
+            before=Decimal(self.before.gp_appointments),
+            after=Decimal(self.after.gp_appointments),
+            higher_is_better=False,
+            meaningful_change=Decimal(1),
+        )
+
+
+def case_measures(case: Case) -> CaseMeasures:
+    """Each measure taken on the case with its baseline, follow-up and the change between them, and the GP
+    appointments before and after. Three queries whatever the number: assessments with their instruments,
+    the instruments' items, and system use."""
+    assessments = (
+        Assessment.objects.filter(case=case)
+        .select_related("instrument")
+        .prefetch_related("instrument__items")
+        .order_by("instrument__short_name", "instrument__version", "taken_on")
+    )
+    by_instrument: dict[Any, MeasureSummary] = {}
+    for assessment in assessments:
+        instrument = assessment.instrument
+        summary = by_instrument.get(instrument.pk)
+        if summary is None:
+            summary = by_instrument[instrument.pk] = MeasureSummary(
+                instrument=instrument, items=list(instrument.items.all()), baseline=None, follow_up=None
+            )
+        if assessment.timepoint == Timepoint.BASELINE:
+            summary.baseline = assessment
+        else:
+            summary.follow_up = assessment
+    for summary in by_instrument.values():
+        _fill(summary)
+    use = system_use_for_case(case)
+    return CaseMeasures(
+        summaries=list(by_instrument.values()),
+        before=use.get(SystemUse.Period.BEFORE),
+        after=use.get(SystemUse.Period.AFTER),
+        can_record=services.measures_open(case, timezone.localdate()),
+    )
+
+
+def _fill(summary: MeasureSummary) -> None:
+    instrument, items = summary.instrument, summary.items
+    baseline, follow_up = summary.baseline, summary.follow_up
+    if scoring.is_summed(instrument):
+        low, high = scoring.score_range(instrument, items) or (Decimal(0), Decimal(0))
+        before = baseline.score if baseline else None
+        after = follow_up.score if follow_up else None
+        summary.rows.append(
+            Row(
+                label=scoring.score_label(instrument),
+                baseline=before,
+                follow_up=after,
+                baseline_text=_score_text(instrument, baseline),
+                follow_up_text=_score_text(instrument, follow_up),
+                low=low,
+                high=high,
+                higher_is_better=instrument.higher_is_better,
+                change=scoring.score_change(instrument, before, after),
+                no_change=_no_change(baseline, follow_up, "No score to compare"),
+            )
+        )
+        for assessment in (baseline, follow_up):
+            if assessment is not None and assessment.score is None:
+                missing = len(items) - len(assessment.answers)
+                summary.notes.append(
+                    f"The {assessment.get_timepoint_display().lower()} has no score: {missing} "
+                    f"question{'s' if missing != 1 else ''} not answered."
+                )
+        return
+    before_answers = baseline.answers if baseline else {}
+    after_answers = follow_up.answers if follow_up else {}
+    for item in items:
+        low, high = scoring.item_range(item)
+        before_value, after_value = before_answers.get(item.code), after_answers.get(item.code)
+        summary.rows.append(
+            Row(
+                label=scoring.item_label(item).capitalize(),
+                baseline=None if before_value is None else Decimal(before_value),
+                follow_up=None if after_value is None else Decimal(after_value),
+                baseline_text=_item_text(item, before_value, baseline),
+                follow_up_text=_item_text(item, after_value, follow_up),
+                low=Decimal(low),
+                high=Decimal(high),
+                higher_is_better=item.higher_is_better,
+                change=scoring.item_change(instrument, item, before_value, after_value),
+                no_change=_no_change(baseline, follow_up, "Not answered both times"),
+            )
+        )
+
+
+def _no_change(baseline: Assessment | None, follow_up: Assessment | None, otherwise: str) -> str:
+    return "Needs a baseline and a follow-up" if baseline is None or follow_up is None else otherwise
+
+
+def _score_text(instrument: Instrument, assessment: Assessment | None) -> str:
+    if assessment is None:
+        return "Not yet"
+    if assessment.score is None:
+        return "No score"
+    text = scoring.number(assessment.score)
+    if instrument.scoring == scoring.SUM_CONVERTED and assessment.raw_total is not None:
+        text += f" (raw {assessment.raw_total})"
+    return text
+
+
+def _item_text(item: InstrumentItem, value: int | None, assessment: Assessment | None) -> str:
+    if assessment is None:
+        return "Not yet"
+    if value is None:
+        return "Not answered"
+    band = scoring.band_for(item, value)
+    return f"{value} ({band})" if band else str(value)
