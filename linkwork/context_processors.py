@@ -37,6 +37,8 @@ def nav_items(user: Any) -> list[NavItem]:
         items.append(NavItem("Caseload dashboard", reverse("outcomes:dashboard")))
     if access.has(Role.COMMISSIONER, Role.SERVICE_MANAGER, Role.SUPERVISOR):
         items.append(NavItem("Reports", reverse("outcomes:reports")))
+    if access.has(Role.LINK_WORKER):
+        items.append(NavItem("My supervision", reverse("supervision:mine")))
     if access.has(Role.SITE_ADMIN):
         items.append(NavItem("Users and organisations", reverse("accounts:admin_home")))
     return items
