@@ -100,7 +100,8 @@ PERSONAS = [
 
 
 def login(client: HttpClient, user: User) -> HttpClient:
-    client.force_login(user)
+    # Name the backend: django-axes's own backend comes first and cannot restore a user from a session.
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 

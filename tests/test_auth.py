@@ -71,7 +71,9 @@ def test_password_reset_sends_a_link_that_sets_a_new_password(client, world: Wor
     new = "a-much-longer-passphrase-2026"
     response = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new}, follow=True)
     assert "Your new password is set" in response.text
-    assert client.login(username="lw@example.nhs.uk", password=new)
+    client.post(reverse("accounts:logout"))
+    client.post(reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": new})
+    assert "_auth_user_id" in client.session
 
 
 def test_password_reset_does_not_reveal_whether_an_account_exists(client, db) -> None:
@@ -100,3 +102,58 @@ def test_password_change_works(client, world: World) -> None:
         follow=True,
     )
     assert "Your password has been changed" in response.text
+
+
+def _fail(client, email: str, times: int, ip: str = "10.0.0.1") -> None:
+    for _ in range(times):
+        client.post(reverse("accounts:login"), {"username": email, "password": "wrong"}, REMOTE_ADDR=ip)
+
+
+def test_repeated_failures_lock_the_account_with_a_clear_message(client, world: World, settings) -> None:
+    _fail(client, "lw@example.nhs.uk", settings.AXES_FAILURE_LIMIT)
+    response = client.post(
+        reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
+    assert response.status_code == 429
+    assert "Too many failed sign-ins" in response.text
+    assert "_auth_user_id" not in client.session
+    # another account from the same place is not locked by this one
+    ok = client.post(
+        reverse("accounts:login"),
+        {"username": "colleague@example.nhs.uk", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.3",
+    )
+    assert ok.status_code == 302
+
+
+def test_the_lock_lifts_after_the_cool_off(client, world: World, settings) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    _fail(client, "lw@example.nhs.uk", settings.AXES_FAILURE_LIMIT)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=16)):
+        response = client.post(
+            reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9"
+        )
+    assert response.status_code == 302
+
+
+def test_one_address_trying_many_accounts_is_locked_out(client, world: World, settings) -> None:
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        client.post(
+            reverse("accounts:login"), {"username": f"guess{n}@example.nhs.uk", "password": "x"}, REMOTE_ADDR="10.6.6.6"
+        )
+    response = client.post(
+        reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": PASSWORD}, REMOTE_ADDR="10.6.6.6"
+    )
+    assert response.status_code == 429
+
+
+def test_sign_in_does_not_reveal_which_emails_have_accounts(client, world: World) -> None:
+    known = client.post(reverse("accounts:login"), {"username": "lw@example.nhs.uk", "password": "wrong"})
+    unknown = client.post(reverse("accounts:login"), {"username": "nobody-here@example.com", "password": "wrong"})
+    assert known.status_code == unknown.status_code == 200
+    assert "Enter a correct email address and password" in known.text
+    assert "Enter a correct email address and password" in unknown.text
