@@ -65,6 +65,16 @@ def report(request: HttpRequest) -> HttpResponse:
         )
         response["Content-Disposition"] = f'attachment; filename="linkwork-report-{stamp}.zip"'
         return response
+    if fmt == "svg":
+        table = next((t for _, _, tables in sections for t in tables if t.key == request.GET.get("chart")), None)
+        if table is None:
+            from django.http import Http404
+
+            raise Http404
+        svg = downloads.bar_chart_svg(table, suppressed=suppressed)
+        response = HttpResponse(svg, content_type="image/svg+xml")
+        response["Content-Disposition"] = f'attachment; filename="linkwork-{table.key}-{stamp}.svg"'
+        return response
     if fmt == "xlsx":
         handle = downloads.xlsx(sections, scope, suppressed=suppressed, generated_by=who)
         return FileResponse(

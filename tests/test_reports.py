@@ -239,3 +239,16 @@ def test_custom_dates_are_checked(client, world: World) -> None:
 def test_last_quarter() -> None:
     assert reports.last_quarter(dt.date(2026, 11, 24)) == (dt.date(2026, 7, 1), dt.date(2026, 9, 30))
     assert reports.last_quarter(dt.date(2026, 2, 1)) == (dt.date(2025, 10, 1), dt.date(2025, 12, 31))
+
+
+def test_charts_download_as_svg_with_suppression(client, world: World, dataset) -> None:
+    login(client, world.commissioner)
+    response = client.get(
+        reverse("outcomes:reports"), {"period": "last_12_months", "format": "svg", "chart": "referrals_by_source"}
+    )
+    assert response["Content-Type"] == "image/svg+xml"
+    svg = response.content.decode()
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert ">10<" in svg and ">*<" in svg  # 10 from the practice; 2 self-referrals suppressed
+    missing = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "format": "svg", "chart": "nope"})
+    assert missing.status_code == 404
