@@ -3,63 +3,22 @@ writing to the real test database."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from linkwork.notifications import tasks
 from linkwork.notifications.models import Notification
 from tests import factories
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _database_url() -> str:
-    s = connection.settings_dict
-    host = s["HOST"] or ""
-    if host.startswith("/"):
-        return f"postgres://{s['USER']}@/{s['NAME']}?host={host}"
-    return f"postgres://{s['USER']}:{s['PASSWORD'] or ''}@{host}:{s['PORT'] or 5432}/{s['NAME']}"
+from tests.workers import celery_worker
 
 
 @pytest.fixture
-def worker_queue():
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "linkwork.settings"}
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "linkwork",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield queue
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+def worker_queue(tmp_path: Path) -> Iterator[str]:
+    with celery_worker(tmp_path / "worker.log") as queue:
+        yield queue
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -4,11 +4,7 @@ the filesystem broker otherwise), writing to the test database and sending email
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,49 +17,17 @@ from linkwork.notifications.models import Reminder, Rule
 from outcomes import tasks
 from tests import factories
 from tests.conftest import World
-from tests.test_celery import ROOT, _database_url
+from tests.workers import celery_worker
 
 
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """A worker on its own queue; its email goes to files in a temporary folder (locmem cannot cross processes)."""
-    queue = f"test-{uuid.uuid4().hex[:8]}"
     outbox = tmp_path / "mail"
     outbox.mkdir()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DJANGO_SETTINGS_MODULE": "linkwork.settings",
-        "EMAIL_URL": f"filemail:///{outbox}",  # environ drops one leading slash
-    }
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "linkwork",
-            "worker",
-            "--pool=solo",
-            "-Q",
-            queue,
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    yield queue, outbox
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    # environ drops one leading slash of a filemail:// path
+    with celery_worker(tmp_path / "worker.log", EMAIL_URL=f"filemail:///{outbox}") as queue:
+        yield queue, outbox
 
 
 def test_the_home_visit_alert_is_scheduled_every_minute() -> None:
