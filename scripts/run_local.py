@@ -7,6 +7,7 @@ uses a filesystem broker in .data/celery. Ctrl-C stops everything this started; 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -35,7 +36,10 @@ def main() -> int:
         print("Demo data loaded (first run).")
     bin_dir = Path(sys.executable).parent
     children = [
-        subprocess.Popen([sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT),
+        # Each child leads its own process group, so stopping it also stops what it forked (Celery's pool).
+        subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT, start_new_session=True
+        ),
         subprocess.Popen(
             [
                 str(bin_dir / "celery"),
@@ -47,6 +51,7 @@ def main() -> int:
                 "--concurrency=1",
             ],
             cwd=ROOT,
+            start_new_session=True,
         ),
     ]
     db = settings.DATABASES["default"]
@@ -55,10 +60,13 @@ def main() -> int:
     print(f"Celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}")
     print(demo.describe_logins(), flush=True)
 
-    def stop(*_: object) -> None:
+    def signal_all(sig: int) -> None:
         for child in children:
-            if child.poll() is None:
-                child.terminate()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, sig)
+
+    def stop(*_: object) -> None:
+        signal_all(signal.SIGTERM)
 
     # Ctrl-C (also when started from a script, where SIGINT may arrive ignored) and SIGTERM stop everything.
     signal.signal(signal.SIGTERM, stop)
@@ -70,15 +78,21 @@ def main() -> int:
         pass
     finally:
         stop()
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and any(child.poll() is None for child in children):
+            time.sleep(0.2)
+        signal_all(signal.SIGKILL)  # whatever has not stopped by now, and any stray forked children
         for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+            child.wait()
         if not os.environ.get("DATABASE_URL"):
             from linkwork.embedded_db import stop_embedded
 
-            stop_embedded(settings.DATA_DIR / "postgres")
+            pgdata = settings.DATA_DIR / "postgres"
+            for _ in range(20):  # a process that was still exiting may have rejoined the server: stop it again
+                stop_embedded(pgdata)
+                if not (pgdata / "postmaster.pid").exists():
+                    break
+                time.sleep(0.5)
             print("Stopped the embedded PostgreSQL; data kept in", settings.DATA_DIR)
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -94,95 +95,78 @@ def _invalid(request: HttpRequest, referral: Referral, which: str, form: Any) ->
     return _page(request, referral, status=400, **{f"{which}_form": form, "open_panel": which})
 
 
-def _refused(request: HttpRequest, referral: Referral, error: ValidationError) -> HttpResponse:
+def _refused(request: HttpRequest, referral_id: UUID, error: ValidationError) -> HttpResponse:
     messages.error(request, " ".join(error.messages))
-    return redirect("referrals:detail", referral.pk)
+    return redirect("referrals:detail", referral_id)
+
+
+def _decision(
+    request: HttpRequest,
+    referral_id: UUID,
+    which: str,
+    act: Callable[[Referral, dict[str, Any]], str],
+    audit: str,
+    then: str = "referrals:queue",
+) -> HttpResponse:
+    """The shape every triage decision shares: a stale page gets the reason, bad input the form again (400),
+    a refusal from the service its message; success is audited, announced and redirected."""
+    try:
+        referral, form = _decide(request, referral_id, which)
+    except services.TransitionError as error:
+        return _refused(request, referral_id, error)
+    if not form.is_valid():
+        return _invalid(request, referral, which, form)
+    try:
+        message = act(referral, form.cleaned_data)
+    except ValidationError as error:
+        return _refused(request, referral.pk, error)
+    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"{audit} {referral.reference}")
+    messages.success(request, message)
+    return redirect(then, referral.pk) if then == "referrals:detail" else redirect(then)
 
 
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def accept(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    try:
-        referral, form = _decide(request, referral_id, "accept")
-    except services.TransitionError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("referrals:detail", referral_id)
-    if not form.is_valid():
-        return _invalid(request, referral, "accept", form)
-    try:
+    def act(referral: Referral, data: dict[str, Any]) -> str:
         case = services.referral_accept(
             referral=referral,
             by=request.user,
-            assignee=form.cleaned_data.get("assignee"),
-            client=form.cleaned_data["client_record"],
-            into_case=form.cleaned_data["into_case"],
+            assignee=data.get("assignee"),
+            client=data["client_record"],
+            into_case=data["into_case"],
         )
-    except ValidationError as error:
-        return _refused(request, referral, error)
-    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Accepted {referral.reference}")
-    who = case.link_worker.full_name if case.link_worker else "the existing case"
-    messages.success(request, f"Referral {referral.reference} accepted and assigned to {who}")
-    return redirect("referrals:queue")
+        who = case.link_worker.full_name if case.link_worker else "the existing case"
+        return f"Referral {referral.reference} accepted and assigned to {who}"
+
+    return _decision(request, referral_id, "accept", act, "Accepted")
 
 
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def decline(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    try:
-        referral, form = _decide(request, referral_id, "decline")
-    except services.TransitionError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("referrals:detail", referral_id)
-    if not form.is_valid():
-        return _invalid(request, referral, "decline", form)
-    try:
-        services.referral_decline(
-            referral=referral, by=request.user, reason=form.cleaned_data["reason"], note=form.cleaned_data["note"]
-        )
-    except ValidationError as error:
-        return _refused(request, referral, error)
-    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Declined {referral.reference}")
-    messages.success(request, f"Referral {referral.reference} declined. The referrer has been told")
-    return redirect("referrals:queue")
+    def act(referral: Referral, data: dict[str, Any]) -> str:
+        services.referral_decline(referral=referral, by=request.user, reason=data["reason"], note=data["note"])
+        return f"Referral {referral.reference} declined. The referrer has been told"
+
+    return _decision(request, referral_id, "decline", act, "Declined")
 
 
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def redirect_referral(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    try:
-        referral, form = _decide(request, referral_id, "redirect")
-    except services.TransitionError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("referrals:detail", referral_id)
-    if not form.is_valid():
-        return _invalid(request, referral, "redirect", form)
-    try:
-        services.referral_redirect(
-            referral=referral, by=request.user, to_service=form.cleaned_data["service"], note=form.cleaned_data["note"]
-        )
-    except ValidationError as error:
-        return _refused(request, referral, error)
-    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Redirected {referral.reference}")
-    messages.success(request, f"Referral {referral.reference} sent to {form.cleaned_data['service'].name}")
-    return redirect("referrals:queue")
+    def act(referral: Referral, data: dict[str, Any]) -> str:
+        services.referral_redirect(referral=referral, by=request.user, to_service=data["service"], note=data["note"])
+        return f"Referral {referral.reference} sent to {data['service'].name}"
+
+    return _decision(request, referral_id, "redirect", act, "Redirected")
 
 
 @require_POST
 @role_required(*selectors.TRIAGE_ROLES)
 def close(request: HttpRequest, referral_id: UUID) -> HttpResponse:
-    try:
-        referral, form = _decide(request, referral_id, "close")
-    except services.TransitionError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("referrals:detail", referral_id)
-    if not form.is_valid():
-        return _invalid(request, referral, "close", form)
-    try:
-        services.referral_close(
-            referral=referral, by=request.user, reason=form.cleaned_data["reason"], summary=form.cleaned_data["summary"]
-        )
-    except ValidationError as error:
-        return _refused(request, referral, error)
-    audit_record(request=request, action=Action.UPDATE, obj=referral, summary=f"Closed {referral.reference}")
-    messages.success(request, "Case closed. The referrer has been sent the outcome summary")
-    return redirect("referrals:detail", referral.pk)
+    def act(referral: Referral, data: dict[str, Any]) -> str:
+        services.referral_close(referral=referral, by=request.user, reason=data["reason"], summary=data["summary"])
+        return "Case closed. The referrer has been sent the outcome summary"
+
+    return _decision(request, referral_id, "close", act, "Closed", then="referrals:detail")
