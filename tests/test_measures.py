@@ -671,3 +671,14 @@ def test_the_section_adds_three_queries_to_the_case_page(client, world: World, c
     # 1. assessments with their instruments, 2. the instruments' items, 3. GP and A&E figures.
     assert len(ctx.captured_queries) == 3, [q["sql"] for q in ctx.captured_queries]
     assert "UCLA 3-item loneliness scale" in html
+
+
+def test_site_admins_can_add_instruments_and_choose_a_services(client, world) -> None:
+    from django.urls import reverse
+
+    world.admin.is_staff = True
+    world.admin.is_superuser = True
+    world.admin.save()
+    login(client, world.admin)
+    assert client.get(reverse("admin:outcomes_instrument_add")).status_code == 200
+    assert client.get(reverse("admin:outcomes_serviceinstrument_add")).status_code == 200
