@@ -26,6 +26,11 @@ app.autodiscover_tasks()
 # ``expires`` drops a run that could not start in time (the next one does the same work), so a backlog built up
 # while workers were away does not run the same scan many times over.
 app.conf.beat_schedule = {
+    # Accounts unused for 90 days are deactivated, and their service managers told.
+    "deactivate-unused-accounts": {
+        "task": "linkwork.accounts.tasks.deactivate_unused_accounts",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "purge-read-notifications": {
         "task": "linkwork.notifications.tasks.purge_read_notifications",
         "schedule": crontab(hour=3, minute=15),

@@ -1,0 +1,12 @@
+"""Celery tasks for accounts: a thin interface over services."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from linkwork.accounts import services
+
+
+@shared_task(time_limit=300)
+def deactivate_unused_accounts() -> int:
+    return len(services.users_deactivate_unused())
