@@ -45,7 +45,7 @@ def nav_items(user: Any) -> list[NavItem]:
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    context: dict[str, Any] = {"service_name": settings.SERVICE_NAME}
+    context: dict[str, Any] = {"service_name": settings.SERVICE_NAME, "session_seconds": settings.SESSION_COOKIE_AGE}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context

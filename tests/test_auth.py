@@ -157,3 +157,16 @@ def test_sign_in_does_not_reveal_which_emails_have_accounts(client, world: World
     assert known.status_code == unknown.status_code == 200
     assert "Enter a correct email address and password" in known.text
     assert "Enter a correct email address and password" in unknown.text
+
+
+def test_keepalive_renews_the_idle_session_and_needs_a_sign_in(client, world: World) -> None:
+    assert client.get(reverse("accounts:keepalive")).status_code == 302
+    login(client, world.link_worker)
+    response = client.get(reverse("accounts:keepalive"))
+    assert response.status_code == 204 and response.content == b""
+    assert client.session.get_expiry_age() == 30 * 60
+
+
+def test_the_sign_in_page_explains_a_timed_out_session(client, db) -> None:
+    page = client.get(reverse("accounts:login") + "?timed_out=1").text
+    assert "You were signed out because you had not done anything for 30 minutes" in page

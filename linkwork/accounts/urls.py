@@ -41,4 +41,5 @@ urlpatterns = [
     ),
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("people/", views.admin_home, name="admin_home"),
+    path("keepalive/", views.keepalive, name="keepalive"),
 ]

@@ -22,3 +22,9 @@ def admin_home(request: HttpRequest) -> HttpResponse:
     )
     organisations = Organisation.objects.order_by("kind", "name")
     return render(request, "accounts/admin_home.html", {"users": users, "organisations": organisations})
+
+
+@login_required
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """Renews the idle timer (SESSION_SAVE_EVERY_REQUEST saves the session); tells nothing."""
+    return HttpResponse(status=204)

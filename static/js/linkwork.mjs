@@ -2,6 +2,8 @@
 // and keep drafts of long notes.
 import { initAll } from "../nhsuk/nhsuk-frontend.min.js";
 import { keepDrafts } from "./drafts.mjs";
+import { watchSession } from "./session-timeout.mjs";
 
 initAll();
 keepDrafts();
+watchSession();
