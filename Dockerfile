@@ -5,7 +5,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 LINKWORK_ENVIRONMENT=production
     STATIC_ROOT=/app/staticfiles LINKWORK_DATA_DIR=/app/data
 
 WORKDIR /app
-RUN pip install --no-cache-dir uv && useradd --create-home --uid 1000 linkwork
+# Pango, HarfBuzz and fonts for WeasyPrint (the printable plan as PDF).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/* \
+    && pip install --no-cache-dir uv && useradd --create-home --uid 1000 linkwork
 COPY requirements.txt .
 RUN uv pip sync --system --require-hashes requirements.txt
 COPY . .

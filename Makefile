@@ -36,9 +36,12 @@ migrations-check: install
 test: install lint migrations-check
 	$(VENV)/bin/pytest --create-db -n auto $(PYTEST_ARGS)
 
-# Debian's Chromium for the browser tests (Playwright's own browser download does not work here).
+# Debian packages: Chromium for the browser tests (Playwright's own browser download does not work here), and
+# Pango, HarfBuzz and fonts for WeasyPrint's PDFs.
+SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 browser-deps:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 assets:
 	npm ci --no-audit --no-fund
