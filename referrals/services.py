@@ -31,19 +31,8 @@ from referrals.models import (
 
 # What a form may set on a referral: anything else in the submitted data is ignored.
 PERSON_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "nhs_number",
-    "address",
-    "postcode",
-    "phone",
-    "email",
-    "contact_preference",
-    "contact_times",
-    "interpreter_needed",
-    "language",
-    "accessibility_needs",
+    # everything a client record takes from a referral, then what only the referral holds
+    *client_services.CLIENT_FIELDS,
     "reasons",
     "reason_other",
     "hopes",
