@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title
 from linkwork.accounts.models import Role
+from linkwork.accounts.two_factor import two_factor_required
 from linkwork.notifications.selectors import unread_count
 
 
@@ -49,6 +50,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
+    if not getattr(user, "is_verified", lambda: True)() and two_factor_required(user):
+        return context  # nothing to navigate to until the two-factor code is given
     access = access_for(user)
     items = nav_items(user)
     context.update(

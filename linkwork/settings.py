@@ -64,6 +64,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "linkwork.accounts",
     "linkwork.audit",
     "linkwork.notifications",
@@ -80,6 +83,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks the user verified once they have given a one-time code in this session; the next middleware sends
+    # anyone who must use two-factor authentication, and has not yet, to enrol or give a code.
+    "django_otp.middleware.OTPMiddleware",
+    "linkwork.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -192,6 +199,13 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 PASSWORD_RESET_TIMEOUT = 60 * 60 * 2
+# Two-factor authentication (TOTP from an authenticator app, with single-use backup codes) for every role that
+# can see identifiable data. Only a local demo may turn it off; production refuses to start without it.
+LINKWORK_TWO_FACTOR_REQUIRED = env.bool("LINKWORK_TWO_FACTOR_REQUIRED", default=True)
+if PRODUCTION and not LINKWORK_TWO_FACTOR_REQUIRED:
+    raise ImproperlyConfigured("LINKWORK_TWO_FACTOR_REQUIRED cannot be turned off in production")
+OTP_TOTP_ISSUER = SERVICE_NAME
+OTP_TOTP_THROTTLE_FACTOR = 1  # each wrong code doubles the wait before the next attempt is checked
 
 # --- Email -----------------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")

@@ -18,6 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkwork.settings")
+# A local demo signs in with the demo passwords alone, unless asked to try two-factor authentication too.
+# (Production refuses to start with it off.)
+os.environ.setdefault("LINKWORK_TWO_FACTOR_REQUIRED", "false")
 HOST = os.environ.get("LINKWORK_HOST", "127.0.0.1")
 PORT = os.environ.get("LINKWORK_PORT", "8000")
 
@@ -59,6 +62,8 @@ def main() -> int:
     print(f"Database: PostgreSQL at {db.get('HOST') or 'localhost'} / {db['NAME']}")
     print(f"Celery broker: {settings.CELERY_BROKER_URL.split('@')[-1]}")
     print(demo.describe_logins(), flush=True)
+    if not settings.LINKWORK_TWO_FACTOR_REQUIRED:
+        print("Two-factor authentication is off for this demo: LINKWORK_TWO_FACTOR_REQUIRED=true make run to try it.")
 
     def signal_all(sig: int) -> None:
         for child in children:

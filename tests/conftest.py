@@ -99,10 +99,40 @@ PERSONAS = [
 ]
 
 
-def login(client: HttpClient, user: User) -> HttpClient:
+def login(client: HttpClient, user: User, *, verified: bool = True) -> HttpClient:
+    """Sign in as ``user``; by default as someone who has also given their two-factor code (tests of the
+    two-factor step itself pass ``verified=False``)."""
     # Name the backend: django-axes's own backend comes first and cannot restore a user from a session.
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    if verified:
+        from django_otp import DEVICE_ID_SESSION_KEY
+
+        device = totp_device(user)
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
     return client
+
+
+def totp_device(user: User):
+    """The user's confirmed authenticator-app device (made if they have none)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def current_totp(device) -> str:
+    """The code the user's app would show now, with the device ready to accept it again (tests sign in
+    more than once in the same 30 seconds; django-otp rightly refuses a code twice)."""
+    from django_otp.oath import totp
+
+    device.refresh_from_db()
+    device.last_t = -1
+    device.throttling_failure_count = 0
+    device.throttling_failure_timestamp = None
+    device.save(update_fields=["last_t", "throttling_failure_count", "throttling_failure_timestamp"])
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):0{device.digits}d}"
 
 
 @pytest.fixture

@@ -8,14 +8,17 @@ from django.core import mail
 from django.urls import reverse
 
 from linkwork.audit.models import Action, AuditEvent
-from tests.conftest import World, login
+from tests.conftest import World, current_totp, login, totp_device
 from tests.factories import PASSWORD
 
 
 def test_it_signs_a_link_worker_in_and_takes_them_to_their_caseload(client, world: World) -> None:
+    device = totp_device(world.link_worker)
     response = client.post(
         reverse("accounts:login"), {"username": "LW@example.nhs.uk", "password": PASSWORD}, follow=True
     )
+    assert response.redirect_chain[-1][0].startswith(reverse("accounts:two_factor_verify"))
+    response = client.post(response.redirect_chain[-1][0], {"code": current_totp(device)}, follow=True)
     assert response.redirect_chain[-1][0] == reverse("clients:caseload")
     assert "My caseload" in response.text
     assert AuditEvent.objects.filter(actor=world.link_worker, action=Action.LOGIN).exists()

@@ -1016,8 +1016,9 @@ def test_the_page_takes_the_same_number_of_queries_for_more_reminders(client, wo
             case_for(world, start=dt.date(2026, 6, 1))
     scan()
     assert Reminder.objects.filter(recipient=world.link_worker).count() == 6
-    # The session and the user; the user's outstanding reminders (rule, object); services with their settings;
-    # who works there; SAVEPOINT; the first-contact rule for those cases; the reminders to reconcile; RELEASE;
-    # the reminders listed; the notifications; the user's roles (memberships, linked services); the email
-    # choice; the header count (one query); saving the session (SAVEPOINT, UPDATE, RELEASE).
-    assert page_queries() == small == 18
+    # The session, the user and their two-factor device; the user's outstanding reminders (rule, object);
+    # services with their settings; who works there; SAVEPOINT; the first-contact rule for those cases; the
+    # reminders to reconcile; RELEASE; the reminders listed; the notifications; the user's roles (memberships,
+    # linked services); the email choice; the header count (one query); saving the session (SAVEPOINT, UPDATE,
+    # RELEASE).
+    assert page_queries() == small == 19

@@ -63,6 +63,12 @@ def test_production_refuses_debug() -> None:
     assert "DEBUG must be off in production" in result.stderr
 
 
+def test_production_refuses_to_turn_two_factor_authentication_off() -> None:
+    result = _import_settings(**_production(LINKWORK_TWO_FACTOR_REQUIRED="false"))
+    assert result.returncode != 0
+    assert "LINKWORK_TWO_FACTOR_REQUIRED cannot be turned off in production" in result.stderr
+
+
 def test_an_unknown_environment_is_refused() -> None:
     result = _import_settings(LINKWORK_ENVIRONMENT="staging")
     assert result.returncode != 0

@@ -49,3 +49,32 @@ class PasswordResetForm(_NHSFormMixin, auth_forms.PasswordResetForm):
 
 class SetPasswordForm(_NHSFormMixin, auth_forms.SetPasswordForm):
     submit_label = "Set password"
+
+
+class TwoFactorCodeForm(_NHSFormMixin, forms.Form):
+    """A code from the authenticator app, or one of the backup codes."""
+
+    submit_label = "Continue"
+    code = forms.CharField(
+        label="Security code",
+        max_length=20,
+        help_text="The 6-digit code your authenticator app shows now, or one of your backup codes.",
+        error_messages={"required": "Enter the security code"},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "spellcheck": "false",
+                "class": "nhsuk-input--width-10",
+            }
+        ),
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+class TwoFactorSetupForm(TwoFactorCodeForm):
+    submit_label = "Turn on two-factor authentication"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = "The 6-digit code your authenticator app shows after you add Linkwork to it."

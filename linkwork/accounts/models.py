@@ -10,6 +10,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 DEFAULT_LINK_WORKER_TITLE = "Social prescribing link worker"
 
@@ -133,6 +134,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May sign in to the Django admin site.")
     date_joined = models.DateTimeField(default=timezone.now)
+    session_generation = models.UUIDField(
+        default=uuid.uuid4,
+        editable=False,
+        help_text="Changing it signs the user out of every session (sign out everywhere, deactivation, 2FA reset).",
+    )
 
     objects = UserManager()
 
@@ -150,6 +156,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = self.__class__.objects.normalize_email(self.email).lower()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Sessions carry this hash; it changes with the password *or* the session generation, so rotating the
+        generation ends every session the user has, on every device (Django checks it on each request)."""
+        return salted_hmac(
+            "linkwork.accounts.User.session_auth_hash",
+            f"{self.password}|{self.session_generation}",
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
+
+    def sign_out_everywhere(self) -> None:
+        self.session_generation = uuid.uuid4()
+        self.save(update_fields=["session_generation"])
 
     def get_full_name(self) -> str:
         return self.full_name

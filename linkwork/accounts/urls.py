@@ -42,4 +42,9 @@ urlpatterns = [
     path("password/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("people/", views.admin_home, name="admin_home"),
     path("keepalive/", views.keepalive, name="keepalive"),
+    path("two-factor/setup/", views.two_factor_setup, name="two_factor_setup"),
+    path("two-factor/", views.two_factor_verify, name="two_factor_verify"),
+    path("two-factor/backup-codes/", views.backup_codes, name="backup_codes"),
+    path("sign-out-everywhere/", views.sign_out_everywhere, name="sign_out_everywhere"),
+    path("people/<uuid:user_id>/", views.admin_user_action, name="admin_user_action"),
 ]

@@ -128,8 +128,18 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def sign_in(page: Page, email: str, password: str) -> None:
+    """Sign in through the form, then give the code from the person's authenticator app when asked (the
+    enrolment itself is tested in test_two_factor_journey.py; here the person already has an app)."""
+    from linkwork.accounts.models import User
+    from tests.conftest import current_totp, totp_device
+
+    device = totp_device(User.objects.get(email__iexact=email))
     page.goto("/accounts/login/")
     page.get_by_label("Email address").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state()
+    if "/accounts/two-factor/" in page.url:
+        page.get_by_label("Security code").fill(current_totp(device))
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
