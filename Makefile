@@ -6,12 +6,13 @@ PY := $(VENV)/bin/python
 UV := python3 -m uv
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint migrations-check browser-deps assets lock clean
+.PHONY: help install run test lint audit migrations-check browser-deps assets lock clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run     install, start PostgreSQL (embedded unless DATABASE_URL), migrate, seed, serve on :8000"
-	@echo "make test    install, lint, check migrations, run the whole test suite (browser tests included)"
+	@echo "make test    install, lint (ruff, bandit), check migrations, run the whole test suite (browser tests included)"
+	@echo "make audit   check the locked dependencies for known vulnerabilities (needs the internet)"
 	@echo "make assets  rebuild static/ from the NHS.UK frontend (needs node; the built files are committed)"
 	@echo "make lock    re-lock requirements*.txt with hashes after changing pyproject.toml"
 
@@ -29,6 +30,13 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r linkwork clients community referrals outcomes
+
+# Known vulnerabilities in the locked dependencies. Needs the internet (the vulnerability database), so it is not
+# part of make test; run it where the internet is reachable (see docs/security.md). --strict fails if any package
+# could not be checked, rather than reporting "no known vulnerabilities" for packages it never looked up.
+audit: install
+	$(VENV)/bin/pip-audit -r requirements.txt --require-hashes --disable-pip --progress-spinner off --strict
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

@@ -95,6 +95,9 @@ class Client(models.Model):
     share_with_gp = models.CharField(max_length=10, choices=ShareWithGP.choices, default=ShareWithGP.CODES)
     consent_to_share_with_groups = models.BooleanField(default=False)
     consent_recorded_at = models.DateTimeField(null=True, blank=True)
+    anonymised_at = models.DateTimeField(
+        null=True, blank=True, help_text="When identifiable details were removed (retention period or erasure)"
+    )
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -161,8 +161,14 @@ def client_update(*, client: Client, by: Any, expected_version: int, **fields: A
     consent_fields = {"consent_to_contact", "share_with_gp", "consent_to_share_with_groups"}
     if any(f in fields and fields[f] != getattr(client, f) for f in consent_fields):
         fields["consent_recorded_at"] = timezone.now()
+    changed = [
+        str(Client._meta.get_field(f).verbose_name)
+        for f in CLIENT_EDITABLE
+        if f in fields and fields[f] != getattr(client, f)
+    ]
     _bump(Client, client.pk, expected_version, "record", updated_at=timezone.now(), **fields)
     client.refresh_from_db()
+    client.changed_fields = changed  # for the audit trail: which fields, never their values
     return client
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zipfile
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django import forms
+from django.conf import settings
 
 from community.models import (
     Accessibility,
@@ -357,23 +359,65 @@ class ImportRowForm(forms.Form):
         return data
 
 
+# An .xlsx is a zip: a small file can unpack to gigabytes (a "zip bomb"), so its unpacked size is checked too.
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
+
+
+def _is_utf8_text(sample: bytes) -> bool:
+    """The start of a file is UTF-8 text (not a binary file renamed .csv)."""
+    if b"\x00" in sample:
+        return False
+    try:
+        sample.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return error.start >= len(sample) - 3  # only a character cut in two at the end of the sample
+    return True
+
+
 class ImportForm(forms.Form):
     file = forms.FileField(
         label="Spreadsheet (CSV or Excel .xlsx)", error_messages={"required": "Choose a CSV or .xlsx file to import"}
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, too_large: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.too_large = too_large  # the upload went past LINKWORK_MAX_UPLOAD_BYTES and was not read
         self.helper = _helper("Check and import")
         self.helper.form_tag = False
 
+    def _too_large_message(self) -> str:
+        return f"The file must be smaller than {settings.LINKWORK_MAX_UPLOAD_BYTES // (1024 * 1024)} MB"
+
     def clean_file(self) -> Any:
+        """The name says CSV or .xlsx, and the content agrees: an .xlsx is a zip that unpacks to a sane size, a
+        CSV is UTF-8 text. Nothing is stored; the import reads the rows and drops the file."""
         upload = self.cleaned_data["file"]
-        if not upload.name.lower().endswith((".csv", ".xlsx")):
+        name = upload.name.lower()
+        if not name.endswith((".csv", ".xlsx")):
             raise forms.ValidationError("The file must be a CSV or an Excel .xlsx file")
-        if upload.size > 5 * 1024 * 1024:
-            raise forms.ValidationError("The file must be smaller than 5 MB")
+        if upload.size > settings.LINKWORK_MAX_UPLOAD_BYTES:
+            raise forms.ValidationError(self._too_large_message())
+        upload.seek(0)
+        head = upload.read(64 * 1024)
+        upload.seek(0)
+        if name.endswith(".xlsx"):
+            if not zipfile.is_zipfile(upload):
+                raise forms.ValidationError("This is not an Excel .xlsx file: save it from Excel as .xlsx or as CSV")
+            upload.seek(0)
+            with zipfile.ZipFile(upload) as archive:
+                if sum(info.file_size for info in archive.infolist()) > MAX_XLSX_UNPACKED_BYTES:
+                    raise forms.ValidationError("This spreadsheet is too large: split it into smaller files")
+            upload.seek(0)
+        elif not _is_utf8_text(head):
+            raise forms.ValidationError("This is not a CSV file saved as UTF-8 text: in Excel, Save As CSV UTF-8")
         return upload
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.too_large:
+            self.errors.pop("file", None)
+            self.add_error("file", self._too_large_message())
+        return cleaned
 
 
 class NeedForm(forms.Form):

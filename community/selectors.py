@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.core.exceptions import PermissionDenied
 from django.db.models import Case, F, FloatField, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import ACos, Cos, Greatest, Least, Radians, Sin
 from django.http import Http404
@@ -111,7 +112,9 @@ def search_services(*, user: Any, search: Search, limit: int = 100) -> SearchRes
     return result
 
 
-def service_for_user(user: Any, service_id: UUID) -> CommunityService:
+def service_for_user(user: Any, service_id: UUID, *, write: bool = False) -> CommunityService:
+    """A directory entry of one of the user's services (404 otherwise). Changing it needs a link worker or
+    service manager role in *that* service (403 otherwise), not just somewhere."""
     service = (
         directory_for(user=user)
         .prefetch_related("schedules")
@@ -121,13 +124,19 @@ def service_for_user(user: Any, service_id: UUID) -> CommunityService:
     )
     if service is None:
         raise Http404
+    if write and not can_maintain(user, service.provider):
+        raise PermissionDenied
     return service
 
 
-def provider_for_user(user: Any, provider_id: UUID) -> Provider:
+def provider_for_user(user: Any, provider_id: UUID, *, write: bool = False) -> Provider:
+    """An organisation in one of the user's services' directories (404 otherwise); writes as for
+    ``service_for_user``."""
     provider = Provider.objects.filter(pk=provider_id, service__in=_service_ids(user)).first()
     if provider is None:
         raise Http404
+    if write and not can_maintain(user, provider):
+        raise PermissionDenied
     return provider
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,16 +150,25 @@ class ImportReport:
         return not self.errors
 
 
+# More rows than a directory could hold: stops a huge sheet tying up a web worker.
+MAX_IMPORT_ROWS = 2000
+
+
 def read_rows(*, filename: str, content: bytes) -> list[dict[str, str]]:
-    """Rows of a CSV or XLSX upload as dicts keyed by the (lower-cased) header row."""
+    """Rows of a CSV or XLSX upload as dicts keyed by the (lower-cased) header row. Reads at most
+    MAX_IMPORT_ROWS + 1 rows under the header (``import_services`` refuses a file with more)."""
+    limit = MAX_IMPORT_ROWS + 2  # the header, and one row too many to tell that there are too many
     if filename.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).active
-        values = [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
+        values = [
+            ["" if v is None else str(v).strip() for v in row]
+            for row in itertools.islice(sheet.iter_rows(values_only=True), limit)
+        ]
     else:
         text = content.decode("utf-8-sig")
-        values = [[v.strip() for v in row] for row in csv.reader(io.StringIO(text))]
+        values = [[v.strip() for v in row] for row in itertools.islice(csv.reader(io.StringIO(text)), limit)]
     if not values:
         return []
     header = [h.strip().lower() for h in values[0]]
@@ -173,6 +183,9 @@ def import_services(*, owner: Organisation, rows: list[dict[str, str]], by: Any)
     report = ImportReport(rows=len(rows))
     if not rows:
         report.errors.append((1, "The file has no rows under the header"))
+        return report
+    if len(rows) > MAX_IMPORT_ROWS:
+        report.errors.append((1, f"The file has more than {MAX_IMPORT_ROWS} rows: split it into smaller files"))
         return report
     cleaned = []
     for number, row in enumerate(rows, start=2):  # row 1 is the header

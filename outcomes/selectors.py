@@ -250,7 +250,7 @@ def _case_counts_by_worker(
     # Column names come from MEASURES' keys, never from the request; the values stay parameters.
     counts = ", ".join(f'COUNT(*) FILTER (WHERE "is_{key}")' for key in sv.CASE_MEASURE_KEYS)
     sql = (
-        f'SELECT "link_worker_id", {counts}, COALESCE(SUM("counted") FILTER (WHERE "is_closed"), 0) '  # noqa: S608
+        f'SELECT "link_worker_id", {counts}, COALESCE(SUM("counted") FILTER (WHERE "is_closed"), 0) '  # noqa: S608  # nosec B608
         f'FROM ({inner}) AS per_case GROUP BY "link_worker_id"'
     )
     with connection.cursor() as cursor:

@@ -245,7 +245,7 @@ def concern(request: HttpRequest, concern_id: UUID) -> HttpResponse:
             request=request,
             action=Action.VIEW,
             obj=record,
-            summary=f"Safeguarding concern about {record.case.client.full_name}",
+            summary="Safeguarding concern viewed",
         )
     context = {
         "concern": record,

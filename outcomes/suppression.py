@@ -23,9 +23,10 @@ def suppress_count(count: int) -> int | str:
 def suppress_percentage(part: int, whole: int) -> str:
     """A percentage from the *rounded* counts, or ``*`` when either is suppressed."""
     shown_part, shown_whole = suppress_count(part), suppress_count(whole)
-    if SUPPRESSED in (shown_part, shown_whole) or not shown_whole:
-        return SUPPRESSED if SUPPRESSED in (shown_part, shown_whole) else "–"
-    assert isinstance(shown_part, int) and isinstance(shown_whole, int)
+    if not isinstance(shown_part, int) or not isinstance(shown_whole, int):
+        return SUPPRESSED
+    if not shown_whole:
+        return "–"
     pct = (Decimal(shown_part) * 100 / Decimal(shown_whole)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
     return f"{pct}%"
 

@@ -1,7 +1,9 @@
-"""Celery tasks for reminders: a thin interface over ``outcomes.reminders`` and the notification services.
+"""Celery tasks for reminders and the retention schedule: a thin interface over ``outcomes.reminders``,
+``outcomes.privacy`` and the notification services.
 
-Both jobs are idempotent (a unique constraint and an advisory lock), so they are acknowledged late, retried with
-backoff on transient errors and time-limited; the beat schedule is in ``linkwork/celery.py``.
+Every job is idempotent (a unique constraint and an advisory lock for reminders; claimed rows for retention), so
+they are acknowledged late and time-limited, and the reminder jobs are retried with backoff on transient errors;
+the beat schedule is in ``linkwork/celery.py``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from celery import shared_task
 
 from linkwork.notifications import services as notification_services
 from linkwork.notifications.tasks import TRANSIENT
-from outcomes import reminders
+from outcomes import privacy, reminders
 
 
 @shared_task(
@@ -38,3 +40,11 @@ def alert_overdue_home_visits() -> int:
     """Raise urgent alerts for home visits not checked out in time, then email them at once."""
     reminders.home_visit_alerts_scan()
     return notification_services.urgent_alerts_send()
+
+
+@shared_task(acks_late=True, soft_time_limit=1700, time_limit=1800)
+def apply_retention() -> dict[str, int]:
+    """Anonymise everyone past the retention period (``outcomes.privacy.retention_apply``): nightly, idempotent,
+    in batches, each its own transaction, so a run cut short keeps what it did and the next one carries on."""
+    result = privacy.retention_apply()
+    return {"due": result.due, "anonymised": result.anonymised}

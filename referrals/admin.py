@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from referrals.models import Referral
+from referrals.models import Referral, ReferrerNotice
 
 
 @admin.register(Referral)
@@ -9,3 +9,21 @@ class ReferralAdmin(admin.ModelAdmin):
     list_filter = ["status", "service"]
     search_fields = ["reference"]
     raw_id_fields = ["case"]
+
+
+@admin.register(ReferrerNotice)
+class ReferrerNoticeAdmin(admin.ModelAdmin):
+    """Read-only: shows what the referrers have been told, and any notice that keeps failing to send."""
+
+    list_display = ["referral", "kind", "created_at", "sent_at", "failed_attempts"]
+    list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
+    raw_id_fields = ["referral"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

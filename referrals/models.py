@@ -172,6 +172,29 @@ class Referral(models.Model):
     def snomed_label(self) -> str:
         return SNOMED_LABELS.get(self.snomed_code, "")
 
+    @property
+    def gp_sharing_choice(self) -> str:
+        """What the person agreed may go back to their GP and referrer (clients.ShareWithGP). A declined
+        referral has no client: only its outcome and code go back, as for "codes"."""
+        from clients.models import ShareWithGP
+
+        choice = getattr(self, "gp_sharing", None)
+        if choice is None and self.case_id is not None:
+            choice = self.case.client.share_with_gp
+        return choice or ShareWithGP.CODES
+
+    @property
+    def referrer_sees_code(self) -> bool:
+        from clients.models import ShareWithGP
+
+        return self.gp_sharing_choice in (ShareWithGP.CODES, ShareWithGP.SUMMARY)
+
+    @property
+    def referrer_sees_summary(self) -> bool:
+        from clients.models import ShareWithGP
+
+        return self.gp_sharing_choice == ShareWithGP.SUMMARY
+
 
 class ReferralEvent(models.Model):
     """Status history: who did what to a referral, when and why. Append-only by convention and by service."""
@@ -228,3 +251,31 @@ class AgencyLink(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ReferrerNotice(models.Model):
+    """A decision the referrer is to be told about: a transactional outbox. The row is written in the same
+    transaction as the decision, so it exists exactly when the decision does; the task queued after commit sends
+    it, and a scheduled sweep sends any that the broker (down) or a worker (killed) lost. ``sent_at`` is set in
+    the transaction that sends it, so it is sent once."""
+
+    class Kind(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        CLOSED = "closed", "Closed"
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "kind"], name="referrer_notice_once")]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(sent_at=None), name="referrer_notice_unsent_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} notice for {self.referral_id}"

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Min, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -28,7 +28,10 @@ def referrals_for_referrer(*, user: Any) -> QuerySet[Referral]:
     return (
         Referral.objects.filter(source_organisation__in=orgs)
         .select_related("service", "referred_by", "case__link_worker")
-        .annotate(first_contact_at=Min("case__contacts__at", filter=Q(case__contacts__attempted_only=False)))
+        .annotate(
+            first_contact_at=Min("case__contacts__at", filter=Q(case__contacts__attempted_only=False)),
+            gp_sharing=F("case__client__share_with_gp"),
+        )
         .order_by("-received_at")
     )
 

@@ -6,18 +6,25 @@ who, when and why in ReferralEvent, and queues the referrer's notification after
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import logging
 import secrets
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.core.mail import send_mail
+from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 
 from clients import services as client_services
 from clients.models import Case, CaseStatus, Client
 from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role
+from linkwork.notifications import services as notification_services
 from referrals.models import (
     SNOMED_DECLINED,
     SNOMED_REFERRED,
@@ -27,7 +34,10 @@ from referrals.models import (
     Referral,
     ReferralEvent,
     ReferralStatus,
+    ReferrerNotice,
 )
+
+logger = logging.getLogger(__name__)
 
 # What a form may set on a referral: anything else in the submitted data is ignored.
 PERSON_FIELDS = (
@@ -145,11 +155,14 @@ def _event(referral: Referral, kind: str, before: str, by: Any, note: str = "") 
 
 
 def _notify_referrer(referral: Referral, kind: str) -> None:
+    """Record, in the decision's transaction, that the referrer is to be told, and queue the sending after
+    commit. If the broker is down (the request still succeeds) or a worker dies, the sweep sends it later."""
     from linkwork.celery import enqueue_on_commit
     from referrals import tasks
 
-    # Never fails the decision if the broker is down (logged instead).
-    enqueue_on_commit(tasks.notify_referrer, str(referral.pk), kind)
+    notice, created = ReferrerNotice.objects.get_or_create(referral=referral, kind=kind)
+    if created:
+        enqueue_on_commit(tasks.send_referrer_notice, notice.pk)
 
 
 def _require_link_worker(service: Organisation, user: Any) -> None:
@@ -265,7 +278,8 @@ def referral_close(*, referral: Referral, by: Any, reason: str, summary: str) ->
     require_transition(referral, ReferralStatus.CLOSED)
     if not summary.strip():
         raise ValidationError({"summary": "Write a short outcome summary for the GP record"})
-    assert referral.case is not None
+    if referral.case is None:  # an accepted referral always has one (a database constraint)
+        raise TransitionError("This referral has no case to close")
     if referral.case.status != CaseStatus.CLOSED:
         client_services.case_close(case=referral.case, on=timezone.localdate(), reason=reason, summary=summary)
     for linked in Referral.objects.select_for_update().filter(case=referral.case, status=ReferralStatus.ACCEPTED):
@@ -306,6 +320,80 @@ def agency_link_revoke(*, link: AgencyLink, by: Any) -> AgencyLink:
 
 
 def agency_link_used(*, link: AgencyLink) -> None:
-    from django.db.models import F
-
     AgencyLink.objects.filter(pk=link.pk).update(last_used_at=timezone.now(), use_count=F("use_count") + 1)
+
+
+# --- Telling the referrer: the outbox ---------------------------------------------------------------------
+NOTICE_MESSAGES = {
+    ReferrerNotice.Kind.ACCEPTED: "has been accepted",
+    ReferrerNotice.Kind.DECLINED: "has been declined",
+    ReferrerNotice.Kind.CLOSED: "has been closed",  # what else is shared follows the person's GP-sharing choice
+}
+# A notice that has failed this many times (a mail relay refusing the address, say) is left for a person to
+# look at (it stays unsent in the admin) rather than retried every few minutes for ever.
+NOTICE_MAX_FAILURES = 10
+
+
+def referrer_notice_send(*, notice_id: int) -> bool:
+    """Tell the referrer about one decision, in the app and by email, unless that has been done. The notice is
+    claimed (row lock, skip locked) and marked sent in the transaction that sends it: a retry, a second worker
+    or the sweep never sends it twice, and a send that fails leaves it unsent for the next try. Returns whether
+    it was sent now."""
+    try:
+        with transaction.atomic():
+            notice = (
+                ReferrerNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("referral__referred_by")
+                .filter(pk=notice_id, sent_at=None)
+                .first()
+            )
+            if notice is None:
+                return False  # sent already, or being sent by someone else right now
+            _tell_referrer(notice.referral, notice.kind)
+            ReferrerNotice.objects.filter(pk=notice.pk).update(sent_at=timezone.now())
+    except Exception:
+        with contextlib.suppress(DatabaseError):  # the database itself may be what failed
+            ReferrerNotice.objects.filter(pk=notice_id).update(failed_attempts=F("failed_attempts") + 1)
+        raise
+    return True
+
+
+def referrer_notices_send_pending(*, limit: int = 200) -> int:
+    """Send every notice not yet sent (oldest first), whatever lost it: the broker down when it was queued, a
+    worker killed while sending. Idempotent and safe alongside the per-notice task (see
+    ``referrer_notice_send``). Returns how many were sent."""
+    pending = list(
+        ReferrerNotice.objects.filter(sent_at=None, failed_attempts__lt=NOTICE_MAX_FAILURES)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for pk in pending:
+        try:
+            sent += referrer_notice_send(notice_id=pk)
+        except Exception:
+            logger.exception("Could not send referrer notice %s; the next sweep retries", pk)
+    return sent
+
+
+def _tell_referrer(referral: Referral, kind: str) -> None:
+    """No clinical detail leaves the system: the person's initials and the reference only, and a link to sign
+    in. A referrer with an account is told in the app and at their account's address; one without (an agency
+    link, a self-referral) at the address they gave, if any."""
+    initials = f"{referral.given_name[:1]}.{referral.family_name[:1]}.".upper()
+    title = f"Referral {referral.reference} ({initials}) {NOTICE_MESSAGES[kind]}"
+    user = referral.referred_by
+    link = reverse("referrals:sent", args=[referral.pk])
+    if user is not None and user.is_active:
+        notification_services.notification_create(user=user, title=title, link=link)
+        recipient = user.email
+    else:
+        recipient = referral.referrer_email
+    if not recipient:
+        return
+    body = f"{title}.\n\n"
+    if user is not None:
+        body += f"Sign in to see the details: {settings.SITE_URL}{link}\n"
+    else:
+        body += "Contact the social prescribing service, quoting the reference, if you need to know more.\n"
+    send_mail(subject=title, message=body, from_email=None, recipient_list=[recipient])

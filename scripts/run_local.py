@@ -93,7 +93,7 @@ def main() -> int:
             from linkwork.embedded_db import stop_embedded
 
             pgdata = settings.DATA_DIR / "postgres"
-            for _ in range(20):  # a process that was still exiting may have rejoined the server: stop it again
+            for _ in range(60):  # a process that was still exiting may have rejoined the server: stop it again
                 stop_embedded(pgdata)
                 if not (pgdata / "postmaster.pid").exists():
                     break

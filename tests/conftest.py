@@ -145,3 +145,17 @@ def eager_celery():
         yield app
     finally:
         app.conf.task_always_eager = False
+
+
+def ensure_reference_data() -> None:
+    """The wellbeing measures are rows from a data migration. A transactional test's flush removes them, and
+    serialized_rollback does not always bring them back (not on Playwright's connection, for one): load them
+    as the migration does, if they are missing."""
+    import importlib
+
+    from django.apps import apps
+
+    from outcomes.models import Instrument
+
+    if not Instrument.objects.exists():
+        importlib.import_module("outcomes.migrations.0002_load_instruments").forward(apps, None)

@@ -279,6 +279,9 @@ def test_redirect_to_another_service(client, world: World) -> None:
 def test_closing_the_case_sends_the_summary_to_the_referrer(client, world: World) -> None:
     referral = factories.NewReferralFactory(service=world.service, source_organisation=world.practice)
     services.referral_accept(referral=referral, by=world.link_worker, assignee=world.link_worker)
+    referral.refresh_from_db()
+    referral.case.client.share_with_gp = "summary"  # the person agreed to a summary going back
+    referral.case.client.save(update_fields=["share_with_gp"])
     login(client, world.link_worker)
     response = client.post(reverse("referrals:close", args=[referral.pk]), {"reason": "goals_met", "summary": ""})
     assert response.status_code == 400

@@ -51,7 +51,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         request=request,
         action=Action.VIEW,
         obj=case,
-        summary=f"Case of {case.client.full_name}" + (" (not their own)" if covering else ""),
+        summary="Case viewed" + (" (not their own)" if covering else ""),
     )
     return render(request, "clients/case.html", case_context(request, case))
 

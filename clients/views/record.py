@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from clients import forms, selectors, services
 from clients.models import ClientAlert
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
+from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
 
@@ -20,16 +21,17 @@ from linkwork.audit.services import audit_record
 @role_required(*SERVICE_ROLES)
 def client_detail(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = selectors.client_for_user(request.user, client_id)
-    audit_record(request=request, action=Action.VIEW, obj=client, summary=client.full_name)
+    audit_record(request=request, action=Action.VIEW, obj=client, summary="Record viewed")
     cases = client.cases.select_related("link_worker").order_by("-start_date")
-    can_write = client.service_id in access_for(request.user).service_ids(*selectors.WRITE_ROLES)
+    access = access_for(request.user)
     return render(
         request,
         "clients/client.html",
         {
             "client": client,
             "cases": cases,
-            "can_write": can_write,
+            "can_write": client.service_id in access.service_ids(*selectors.WRITE_ROLES),
+            "can_audit": client.service_id in access.service_ids(Role.SERVICE_MANAGER),
             "alert_form": forms.AlertForm(),
         },
     )
@@ -44,13 +46,14 @@ def client_edit(request: HttpRequest, client_id: UUID) -> HttpResponse:
         if form.is_valid():
             data = {f: form.cleaned_data[f] for f in fields}
             try:
-                services.client_update(
+                client = services.client_update(
                     client=client, by=request.user, expected_version=form.cleaned_data["version"], **data
                 )
             except services.ConcurrentEdit as error:
                 form.add_error(None, error)
             else:
-                audit_record(request=request, action=Action.UPDATE, obj=client, summary="Record updated")
+                changed = ", ".join(client.changed_fields) or "nothing"
+                audit_record(request=request, action=Action.UPDATE, obj=client, summary=f"Record updated: {changed}")
                 messages.success(request, "Record updated")
                 return redirect("clients:client", client.pk)
         return render(

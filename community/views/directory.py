@@ -93,11 +93,7 @@ def _initial(service: Any) -> dict[str, Any]:
 
 @role_required(*MAINTAIN)
 def service_edit(request: HttpRequest, service_id: UUID) -> HttpResponse:
-    service = selectors.service_for_user(request.user, service_id)
-    if not selectors.can_maintain(request.user, service.provider):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied
+    service = selectors.service_for_user(request.user, service_id, write=True)
     form = forms.ServiceForm(request.POST or None, initial=_initial(service))
     if request.method == "POST" and form.is_valid():
         services.service_save(
@@ -123,7 +119,7 @@ def service_edit(request: HttpRequest, service_id: UUID) -> HttpResponse:
 
 @role_required(*MAINTAIN)
 def service_new(request: HttpRequest, provider_id: UUID) -> HttpResponse:
-    provider = selectors.provider_for_user(request.user, provider_id)
+    provider = selectors.provider_for_user(request.user, provider_id, write=True)
     form = forms.ServiceForm(
         request.POST or None,
         initial={"is_free": True, "is_public": True, "status": "active", "how_to_join": "drop_in", "capacity": "open"},
@@ -146,7 +142,7 @@ def service_new(request: HttpRequest, provider_id: UUID) -> HttpResponse:
 
 @role_required(*MAINTAIN)
 def qa(request: HttpRequest, service_id: UUID) -> HttpResponse:
-    service = selectors.service_for_user(request.user, service_id)
+    service = selectors.service_for_user(request.user, service_id, write=True)
     if request.method != "POST":
         return redirect("community:service", service.pk)
     form = forms.QAForm(request.POST)
@@ -183,13 +179,9 @@ def provider_detail(request: HttpRequest, provider_id: UUID) -> HttpResponse:
 
 
 def _provider_post(request: HttpRequest, provider_id: UUID, form_class: Any, save: Any, done: str) -> HttpResponse:
-    provider = selectors.provider_for_user(request.user, provider_id)
+    provider = selectors.provider_for_user(request.user, provider_id, write=True)
     if request.method != "POST":
         return redirect("community:provider", provider.pk)
-    if not selectors.can_maintain(request.user, provider):
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied
     form = form_class(request.POST)
     if form.is_valid():
         save(provider, form.cleaned_data)
@@ -232,7 +224,7 @@ def feedback_add(request: HttpRequest, provider_id: UUID) -> HttpResponse:
 
 @role_required(*MAINTAIN)
 def need_update(request: HttpRequest, provider_id: UUID, need_id: UUID) -> HttpResponse:
-    provider = selectors.provider_for_user(request.user, provider_id)
+    provider = selectors.provider_for_user(request.user, provider_id, write=True)
     need = provider.development_needs.filter(pk=need_id).first()
     if need is None:
         from django.http import Http404

@@ -16,7 +16,12 @@ from linkwork.audit.services import audit_record
 @role_required(Role.SERVICE_MANAGER)
 def import_services(request: HttpRequest) -> HttpResponse:
     owners = selectors.access_for(request.user).services(Role.SERVICE_MANAGER)
-    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    posted = request.method == "POST"  # bound even when the file was dropped for its size and nothing else came
+    form = forms.ImportForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        too_large=getattr(request, "upload_too_large", False),
+    )
     report = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]

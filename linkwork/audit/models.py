@@ -33,7 +33,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")]
+        indexes = [
+            models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx"),
+            # "What did this person do", newest first (the service manager's per-user audit trail).
+            models.Index(fields=["actor", "at"], name="audit_actor_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type} {self.object_id}"

@@ -17,6 +17,9 @@ TRANSIENT = (OperationalError, InterfaceError, SMTPException, ConnectionError, T
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def notify_user(user_id: str | UUID, title: str, link: str = "") -> int:
+    """At least once: a worker lost between the commit and the acknowledgement makes it run again, and the
+    notification show twice. Where that matters, write an outbox row in the request's transaction instead (as
+    ``referrals.models.ReferrerNotice`` does)."""
     user = get_user_model().objects.get(pk=user_id)
     return services.notification_create(user=user, title=title, link=link).pk
 

@@ -77,7 +77,9 @@ def _public_done(request: HttpRequest, referral: Referral) -> HttpResponse:
 
 
 def _limited(request: HttpRequest) -> HttpResponse:
-    return render(request, "referrals/public/limited.html", status=429)
+    response = render(request, "referrals/public/limited.html", status=429)
+    response["Retry-After"] = "3600"  # the limits are per hour
+    return response
 
 
 @never_cache

@@ -5,18 +5,17 @@ appointments before referral. axe-core checks every page visited."""
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import re
 
 import pytest
-from django.apps import apps
 from django.utils import timezone
 from playwright.sync_api import Locator, Page, expect
 
 from linkwork.accounts.models import Role
-from outcomes.models import Assessment, Instrument, SystemUse
+from outcomes.models import Assessment, SystemUse
 from tests import factories
 from tests.browser.conftest import assert_accessible, assert_fits_a_phone, screenshot, sign_in
+from tests.conftest import ensure_reference_data
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -33,18 +32,9 @@ STATEMENTS = [
 ]
 
 
-def load_instruments() -> None:
-    """The measures are rows from a data migration, which serialized_rollback restores after an earlier
-    transactional test's flush. But in a full run the test database is set up before Playwright starts, and
-    inside Playwright's event loop Django hands the test a different connection object, one without the
-    serialized rows, so nothing is restored. Load them as the migration does, if they are missing."""
-    if not Instrument.objects.exists():
-        importlib.import_module("outcomes.migrations.0002_load_instruments").forward(apps, None)
-
-
 @pytest.fixture
 def case(db):
-    load_instruments()
+    ensure_reference_data()
     service = factories.ServiceFactory(name="Riverside Social Prescribing", link_worker_title="Community connector")
     worker = factories.UserFactory(email="amira@example.nhs.uk", full_name="Amira Khan")
     factories.MembershipFactory(user=worker, organisation=service, role=Role.LINK_WORKER)
