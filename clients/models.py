@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 
 from linkwork.accounts.models import Organisation
 
@@ -104,7 +105,14 @@ class Client(models.Model):
 
     class Meta:
         ordering = ["family_name", "given_name"]
-        indexes = [models.Index(fields=["service", "nhs_number"], name="client_service_nhs_idx")]
+        indexes = [
+            models.Index(fields=["service", "nhs_number"], name="client_service_nhs_idx"),
+            # Duplicate checks (triage queue, referral page) match a person across the deployment by NHS number
+            # or by name and date of birth, ignoring case: without these, a sequential scan of every client per
+            # referral in the queue (EXPLAIN ANALYZE at 200,000 clients: 44 ms a row, 770 ms the queue).
+            models.Index(fields=["nhs_number"], condition=~models.Q(nhs_number=""), name="client_nhs_idx"),
+            models.Index(Upper("family_name"), Upper("given_name"), "date_of_birth", name="client_name_dob_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name
@@ -238,7 +246,11 @@ class Contact(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["case", "at"], name="contact_case_at_idx")]
+        indexes = [
+            models.Index(fields=["case", "at"], name="contact_case_at_idx"),
+            # Activity over a period (dashboard trends, reports): a range on "at" first, then the cases in scope.
+            models.Index(fields=["at", "case"], name="contact_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_method_display()} on {self.at:%d %b %Y}"
@@ -369,7 +381,10 @@ class Connection(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["service", "created_at"], name="connection_service_idx")]
+        indexes = [
+            models.Index(fields=["service", "created_at"], name="connection_service_idx"),
+            models.Index(fields=["created_at", "case"], name="connection_created_idx"),  # reports over a period
+        ]
         constraints = [
             models.UniqueConstraint(fields=["case", "service"], name="connection_once_per_case"),
         ]

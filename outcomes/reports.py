@@ -34,6 +34,14 @@ SUPPRESSION_RULE = (
 AGE_BANDS = [(18, 24), (25, 34), (35, 44), (45, 54), (55, 64), (65, 74), (75, 84), (85, 200)]
 
 
+def _in_period(field: str, scope: Any) -> dict[str, dt.datetime]:
+    """Timestamps within the period's days (local time), as a range on the column itself, so PostgreSQL can use
+    its index; ``field__date__gte`` casts every row first (EXPLAIN at 2.5 million contacts: a scan of them all)."""
+    start = timezone.make_aware(dt.datetime.combine(scope.start, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(scope.end + dt.timedelta(days=1), dt.time.min))
+    return {f"{field}__gte": start, f"{field}__lt": end}
+
+
 @dataclass(frozen=True)
 class Scope:
     services: tuple[Organisation, ...]
@@ -100,9 +108,7 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _referrals(scope: Scope) -> Any:
-    qs = Referral.objects.filter(
-        service__in=scope.service_ids, received_at__date__gte=scope.start, received_at__date__lte=scope.end
-    )
+    qs = Referral.objects.filter(service__in=scope.service_ids, **_in_period("received_at", scope))
     if scope.practice:
         qs = qs.filter(source_organisation=scope.practice)
     elif scope.pcn:
@@ -204,7 +210,7 @@ def activity(scope: Scope) -> list[Table]:
         ["13 or more", buckets["many"]],
     ]
 
-    contacts = Contact.objects.filter(case__in=_cases(scope), at__date__gte=scope.start, at__date__lte=scope.end)
+    contacts = Contact.objects.filter(case__in=_cases(scope), **_in_period("at", scope))
     totals = contacts.aggregate(
         all=Count("id", filter=Q(attempted_only=False)),
         visits=Count("id", filter=Q(method=ContactMethod.HOME_VISIT, attempted_only=False)),
@@ -430,9 +436,7 @@ TAKEN_UP = ["attended_first", "attending", "stopped"]
 
 
 def community(scope: Scope) -> list[Table]:
-    connections = Connection.objects.filter(
-        case__in=_cases(scope), created_at__date__gte=scope.start, created_at__date__lte=scope.end
-    )
+    connections = Connection.objects.filter(case__in=_cases(scope), **_in_period("created_at", scope))
     by_service = Table(
         "connections_by_service",
         "Connections by community service",

@@ -138,6 +138,8 @@ class Referral(models.Model):
             models.Index(fields=["service", "status", "received_at"], name="referral_queue_idx"),
             models.Index(fields=["service", "nhs_number"], name="referral_nhs_idx"),
             models.Index(fields=["source_organisation", "received_at"], name="referral_source_idx"),
+            # Reports over a period for one or many services: the date range first.
+            models.Index(fields=["received_at", "service"], name="referral_received_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(consent_given=True), name="referral_needs_consent"),
