@@ -9,6 +9,10 @@ the broker or a worker was down is simply done by the next one.
 Tasks are acknowledged after they finish (``task_acks_late``), and a task whose worker process died is put back
 on the queue (``task_reject_on_worker_lost``); a worker that dies outright has its tasks redelivered after the
 broker's visibility timeout. So every task may run more than once, and each is written to be safe to.
+
+Tasks go to one of three queues by urgency (``TASK_QUEUES``, below), so a home visit alert never waits behind a
+digest run: production runs a worker for each (docs/scaling.md); ``celery -A linkwork worker`` without ``-Q``
+consumes all three.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 
 from celery import Celery
 from celery.schedules import crontab
+from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "linkwork.settings")
 
@@ -28,6 +33,29 @@ app = Celery("linkwork")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# Queues by urgency. ``urgent``: lone-worker safety, which must go out within the minute; ``default``: what a
+# person is waiting for now (notices of a decision, in-app notifications); ``bulk``: scheduled set-based jobs
+# that may take minutes (scans, digests, retention, imports, reports). Every task of ours is named here: a task
+# without a route would go to ``default``, and tests/test_queues.py fails until it has one.
+URGENT, DEFAULT, BULK = "urgent", "default", "bulk"
+QUEUES = (URGENT, DEFAULT, BULK)
+TASK_QUEUES = {
+    "outcomes.tasks.alert_overdue_home_visits": URGENT,
+    "linkwork.notifications.tasks.send_urgent_alerts": URGENT,
+    "referrals.tasks.send_referrer_notice": DEFAULT,
+    "referrals.tasks.send_pending_referrer_notices": DEFAULT,
+    "linkwork.notifications.tasks.notify_user": DEFAULT,
+    "linkwork.notifications.tasks.send_digests": BULK,
+    "linkwork.notifications.tasks.purge_read_notifications": BULK,
+    "outcomes.tasks.scan_reminders": BULK,
+    "outcomes.tasks.apply_retention": BULK,
+    "linkwork.accounts.tasks.deactivate_unused_accounts": BULK,
+    "linkwork.accounts.tasks.clear_expired_sessions": BULK,
+}
+app.conf.task_queues = [Queue(name, routing_key=name) for name in QUEUES]
+app.conf.task_default_queue = DEFAULT
+app.conf.task_routes = {task: {"queue": queue} for task, queue in TASK_QUEUES.items()}
+
 # Scheduled work: set-based and idempotent (see STYLE.md). Times are Europe/London (CELERY_TIMEZONE).
 # ``expires`` drops a run that could not start in time (the next one does the same work), so a backlog built up
 # while workers were away does not run the same scan many times over.
@@ -36,6 +64,10 @@ app.conf.beat_schedule = {
     "deactivate-unused-accounts": {
         "task": "linkwork.accounts.tasks.deactivate_unused_accounts",
         "schedule": crontab(hour=2, minute=30),
+    },
+    "clear-expired-sessions": {
+        "task": "linkwork.accounts.tasks.clear_expired_sessions",
+        "schedule": crontab(hour=2, minute=45),
     },
     # People whose cases are all closed and whose last contact is past LINKWORK_RETENTION_YEARS are anonymised.
     "apply-retention": {

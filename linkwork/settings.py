@@ -48,6 +48,9 @@ if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off in production")
 
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# How many reverse proxies of ours stand in front of gunicorn (the compose file's Caddy: 1). 0 trusts none and
+# uses the socket's address; never set it higher than the real number, or clients could choose their address.
+LINKWORK_TRUSTED_PROXIES = env.int("LINKWORK_TRUSTED_PROXIES", default=0)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 SERVICE_NAME = env.str("LINKWORK_SERVICE_NAME", default="Linkwork")
 
@@ -77,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (lock-out, rate limits, audit) sees the client's address, not the proxy's.
+    "linkwork.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,6 +134,22 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # scans; off for the web app's short queries (measured on the benchmark data: the triage queue lost 75 ms).
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# An optional read replica (a PostgreSQL streaming replica) for commissioner reports, which are read-only and the
+# heaviest queries the app runs: linkwork/db_router.py sends them there, and nothing else. Without
+# DATABASE_REPLICA_URL the alias still exists, as a second name for the primary, so that tests (where it is a
+# test mirror of default) can check which connection the reports use; the router never uses it then.
+_replica_url = env.str("DATABASE_REPLICA_URL", default="")
+LINKWORK_READ_REPLICA = bool(_replica_url)
+if _replica_url:
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must point at PostgreSQL (postgres://...)")
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+else:
+    DATABASES["replica"] = dict(DATABASES["default"])
+DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["linkwork.db_router.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, cache and Celery -----------------------------------------------------------------------------

@@ -4,6 +4,9 @@ Every figure is computed with aggregate queries in PostgreSQL (no per-person loo
 wraps Django's own compiled query, whose values stay parameters), for a period and a
 scope (services, and optionally a PCN or practice). ``Table`` holds raw numbers; ``Table.shown`` applies the
 small-number rule when the viewer must only see suppressed figures (commissioners, always).
+
+``build`` runs every query on the read replica when one is configured (``linkwork.db_router``); raw SQL takes
+its connection from ``db_router.read_connection()`` for that reason, never ``django.db.connection``.
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 
 from clients.models import Case, CaseStatus, ClosureReason, Connection, Contact, ContactMethod, EthnicCategory, Sex
 from community.models import Category, DevelopmentNeed, PostcodeArea
+from linkwork import db_router
 from linkwork.accounts.models import Organisation
 from outcomes.models import Assessment, Instrument, SystemUse, Timepoint
 from outcomes.suppression import SUPPRESSED, suppress_average, suppress_count, suppress_percentage
@@ -145,7 +149,7 @@ def activity(scope: Scope) -> list[Table]:
     by_reason = Table(
         "referrals_by_reason", "Referrals by reason (a referral may give several)", ["Reason", "Referrals"]
     )
-    with connection.cursor() as cursor:
+    with db_router.read_connection().cursor() as cursor:
         sql, params = referrals.values("id", "reasons").query.sql_with_params()
         cursor.execute(
             f"SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({sql}) r) x "  # nosec B608  # wraps the compiled query; values stay parameters
@@ -249,7 +253,7 @@ def equity(scope: Scope) -> list[Table]:
         "declined": Count("id", filter=Q(status=ReferralStatus.DECLINED)),
     }
     # Age on the day of referral, banded in SQL.
-    with connection.cursor() as cursor:
+    with db_router.read_connection().cursor() as cursor:
         sql, params = referrals.values("date_of_birth", "received_at", "status").query.sql_with_params()
         cursor.execute(
             "SELECT date_part('year', age(received_at::date, date_of_birth))::int AS age, "  # nosec B608  # wraps the compiled query; values stay parameters
@@ -293,7 +297,7 @@ def equity(scope: Scope) -> list[Table]:
     kept_decile = models.Case(
         models.When(case__client__anonymised_at__isnull=False, then=F("case__client__deprivation_decile"))
     )
-    with connection.cursor() as cursor:
+    with db_router.read_connection().cursor() as cursor:
         sql, params = referrals.values("postcode", "status", kept_decile=kept_decile).query.sql_with_params()
         cursor.execute(
             "SELECT coalesce(p.imd_decile, r.kept_decile), count(*), "  # nosec B608  # wraps the compiled query; values stay parameters
@@ -457,7 +461,7 @@ def community(scope: Scope) -> list[Table]:
         kinds={3: "pct"},
         ratios={3: (2, 1)},
     )
-    with connection.cursor() as cursor:
+    with db_router.read_connection().cursor() as cursor:
         sql, params = connections.values("status", category=F("service__categories")).query.sql_with_params()
         cursor.execute(
             "SELECT c, count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM "  # nosec B608  # wraps the compiled query; values stay parameters
@@ -514,7 +518,9 @@ SECTIONS = [
 
 
 def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
-    return [(key, title, fn(scope)) for key, title, fn in SECTIONS]
+    """Every section. Read from the read replica when one is configured (``linkwork.db_router``)."""
+    with db_router.replica_reads():
+        return [(key, title, fn(scope)) for key, title, fn in SECTIONS]
 
 
 def last_quarter(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -32,6 +32,7 @@ def main() -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    from linkwork.celery import QUEUES
     from outcomes import demo
 
     call_command("migrate", interactive=False, verbosity=0)
@@ -50,6 +51,9 @@ def main() -> int:
                 "linkwork",
                 "worker",
                 "--beat",
+                # One worker for every queue here; production runs a worker per queue (docs/scaling.md).
+                "-Q",
+                ",".join(QUEUES),
                 "--loglevel=INFO",
                 "--concurrency=1",
             ],

@@ -65,3 +65,81 @@ def test_static_files_collect_in_production_mode(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "static" / "staticfiles.json").exists()
     assert any((tmp_path / "static" / "css").glob("linkwork.*.css"))
+
+
+# --- Scaling out (docs/scaling.md) ----------------------------------------------------------------------------
+def _replicas(service: dict) -> int:
+    return int(service.get("deploy", {}).get("replicas", 1))
+
+
+def _option(command: list[str], name: str) -> str | None:
+    """The value of ``-Q default,urgent`` or ``--concurrency=4`` in a command line."""
+    for i, arg in enumerate(command):
+        if arg == name:
+            return command[i + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _celery(services: dict, kind: str) -> dict[str, dict]:
+    return {
+        name: s
+        for name, s in services.items()
+        if s.get("command", [])[:3] == ["celery", "-A", "linkwork"] and s["command"][3] == kind
+    }
+
+
+def test_several_web_replicas_run_behind_a_load_balancer() -> None:
+    services = _compose()["services"]
+    web, proxy = services["web"], services["proxy"]
+    assert _replicas(web) >= 2
+    assert "ports" not in web, "replicas cannot share a host port: the proxy publishes the site"
+    assert proxy["image"].startswith("caddy:")
+    assert proxy["ports"] == ["8000:8080"]
+    assert "./deploy/Caddyfile:/etc/caddy/Caddyfile:ro" in proxy["volumes"]
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    assert ":8080 {" in caddyfile
+    assert "dynamic a web 8000" in caddyfile  # every replica, looked up again as they come and go
+    assert "lb_policy round_robin" in caddyfile
+
+
+def test_the_web_health_check_names_a_host_the_site_answers_to() -> None:
+    """Django refuses a request for any host not in ALLOWED_HOSTS (400), so the check must send one."""
+    test = _compose()["services"]["web"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    compile(test[3], "healthcheck", "exec")
+    assert "ALLOWED_HOSTS" in test[3] and "'Host'" in test[3] and "/healthz" in test[3]
+
+
+def test_workers_are_split_by_queue_and_every_queue_is_consumed() -> None:
+    from linkwork.celery import QUEUES
+
+    workers = _celery(_compose()["services"], "worker")
+    queues = {name: _option(s["command"], "-Q") for name, s in workers.items()}
+    assert queues == {"worker-urgent": "urgent", "worker": "default,urgent", "worker-bulk": "bulk"}
+    consumed = {q for value in queues.values() for q in value.split(",")}
+    assert consumed == set(QUEUES)
+    # Home visit alerts always have a worker of their own, even while one restarts.
+    assert _replicas(workers["worker-urgent"]) >= 2
+    hostnames = [_option(s["command"], "--hostname") for s in workers.values()]
+    assert all(hostnames) and len(set(hostnames)) == len(hostnames)
+    assert not any("--beat" in s["command"] or "-B" in s["command"] for s in workers.values())
+
+
+def test_exactly_one_beat() -> None:
+    services = _compose()["services"]
+    beats = _celery(services, "beat")
+    assert list(beats) == ["beat"]
+    assert _replicas(beats["beat"]) == 1
+
+
+def test_the_scaled_out_deployment_stays_within_postgresqls_connections() -> None:
+    """Each gunicorn process and each Celery pool process holds at most one connection to the primary (to the
+    replica too, for reports, when there is one): together well under PostgreSQL's default of 100."""
+    services = _compose()["services"]
+    web = services["web"]
+    total = _replicas(web) * int(_option(web["command"], "--workers") or 1)
+    for worker in _celery(services, "worker").values():
+        total += _replicas(worker) * int(_option(worker["command"], "--concurrency") or 1)
+    assert total <= 50, f"{total} connections: put pgbouncer in front of PostgreSQL (docs/scaling.md)"
