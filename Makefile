@@ -6,13 +6,14 @@ PY := $(VENV)/bin/python
 UV := python3 -m uv
 PYTEST_ARGS ?=
 
-.PHONY: help install run test lint audit migrations-check browser-deps assets lock clean
+.PHONY: help install run test lint audit migrations-check browser-deps bench assets lock clean
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run     install, start PostgreSQL (embedded unless DATABASE_URL), migrate, seed, serve on :8000"
 	@echo "make test    install, lint (ruff, bandit), check migrations, run the whole test suite (browser tests included)"
 	@echo "make audit   check the locked dependencies for known vulnerabilities (needs the internet)"
+	@echo "make bench   the performance benchmark at ICB scale (slow: seeds its own databases once; not in make test)"
 	@echo "make assets  rebuild static/ from the NHS.UK frontend (needs node; the built files are committed)"
 	@echo "make lock    re-lock requirements*.txt with hashes after changing pyproject.toml"
 
@@ -50,6 +51,16 @@ SYSTEM_PACKAGES := chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 browser-deps:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
+
+# The performance benchmark (issue #10; not part of make test). Seeds BENCH_DATABASE_URL (default linkwork_bench)
+# at BENCH_SCALE (default 10: an ICB) and BENCH_SMALL_DATABASE_URL (linkwork_bench_small) at BENCH_SMALL_SCALE
+# (default 1) once, serves with gunicorn in production settings, loads every page with wrk (from Debian) and
+# writes benchmarks/results/<date>.{json,md} and the README's Performance table. BENCH_ARGS passes options on
+# (see python -m scripts.bench.run --help), e.g. BENCH_ARGS="--seconds 5 --only case,triage".
+BENCH_ARGS ?=
+bench: install
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(PY) -m scripts.bench.run $(BENCH_ARGS)
 
 assets:
 	npm ci --no-audit --no-fund

@@ -1,0 +1,182 @@
+"""The benchmark harness's own pieces (``make bench`` itself is not run here: no wrk, no gunicorn): reading wrk's
+output, judging budgets, the Markdown and README it writes, the SQL recorder and floor, and the signed-in sessions
+it gives the load generator."""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+from django.test import Client as HttpClient
+from django.urls import reverse
+
+from linkwork.accounts.models import User
+from scripts.bench import django_side, report, sessions, wrk
+from scripts.bench.endpoints import Endpoint
+from tests.conftest import World
+
+WRK_OUTPUT = """Running 20s test @ http://127.0.0.1:8123/caseload/
+  2 threads and 8 connections
+BENCH_JSON {"requests": 1200, "duration_s": 20.010, "requests_per_s": 59.97, "p50_ms": 101.50, "p95_ms": 140.20, \
+"p99_ms": 180.00, "mean_ms": 110.00, "max_ms": 250.00, "errors": {"connect": 0, "read": 0, "write": 0, \
+"timeout": 0, "status": 0}}
+"""
+
+
+def page_row(**overrides) -> dict:
+    row = {
+        "key": "case",
+        "title": "Case timeline",
+        "budget_ms": 150.0,
+        "download": False,
+        "p50_ms": 60.0,
+        "p95_ms": 120.0,
+        "p99_ms": 140.0,
+        "requests_per_s": 80.0,
+        "queries_small": 8,
+        "queries_large": 8,
+        "floor_ms": 10.0,
+        "ratio": 6.0,
+        "serial_ms": 25.0,
+        "ratio_1user": 2.5,
+        "failed": False,
+        "problem": "",
+    }
+    row.update(overrides)
+    return row
+
+
+# --- wrk ---------------------------------------------------------------------------------------------------------
+def test_it_reads_the_percentiles_and_errors_wrk_prints() -> None:
+    result = wrk.parse(WRK_OUTPUT)
+    assert (result.p50_ms, result.p95_ms, result.p99_ms, result.requests_per_s) == (101.5, 140.2, 180.0, 59.97)
+    assert result.error_count == 0
+    assert not result.failed
+
+
+def test_a_run_with_any_error_or_non_2xx_3xx_answer_has_failed() -> None:
+    result = wrk.parse(WRK_OUTPUT.replace('"status": 0', '"status": 3'))
+    assert result.error_count == 3
+    assert result.failed
+    assert result.to_json()["failed"] is True
+
+
+def test_no_result_line_is_an_error_not_a_zero() -> None:
+    with pytest.raises(wrk.WrkFailed):
+        wrk.parse("unable to connect to 127.0.0.1:8123 Connection refused\n")
+
+
+def test_posts_carry_the_session_the_csrf_token_and_the_form_type() -> None:
+    lines = wrk.headers(cookies={"__Host-sessionid": "abc", "__Host-csrftoken": "tok"}, csrf_token="tok", post=True)
+    assert lines == [
+        "Cookie: __Host-sessionid=abc; __Host-csrftoken=tok",
+        "X-CSRFToken: tok",
+        "Content-Type: application/x-www-form-urlencoded",
+    ]
+
+
+# --- Budgets and what is written ----------------------------------------------------------------------------
+def test_a_page_within_every_budget_is_met() -> None:
+    assert report.page_misses(page_row()) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "miss"),
+    [
+        ({"p95_ms": 151.0}, "p95 151 ms ≥ 150 ms"),
+        ({"queries_large": 12, "queries_small": 12}, "12 queries ≥ 10"),
+        ({"queries_small": 6}, "queries grow (6 → 8)"),
+        ({"ratio_1user": 3.5}, "1 user 3.5× the SQL floor > 3×"),
+        ({"failed": True, "problem": "answered 302, expected 200"}, "run failed: answered 302, expected 200"),
+    ],
+)
+def test_each_missed_budget_is_named(overrides: dict, miss: str) -> None:
+    assert miss in report.page_misses(page_row(**overrides))
+
+
+def test_the_directory_search_has_its_own_budget() -> None:
+    assert report.page_misses(page_row(p95_ms=60.0, budget_ms=50.0)) == ["p95 60 ms ≥ 50 ms"]
+
+
+def test_the_reminder_scan_must_take_under_five_seconds() -> None:
+    job = {"key": "reminder_scan", "title": "Reminder scan", "ms": 5200.0, "floor_ms": 4000.0, "ratio": 1.3}
+    assert report.job_misses(job) == ["5.2 s ≥ 5 s"]
+
+
+def test_the_table_has_a_row_per_page_saying_whether_it_met_its_budget() -> None:
+    table = report.pages_table([page_row(), page_row(title="Triage queue", p95_ms=300.0)])
+    lines = table.splitlines()
+    assert lines[0].startswith("| Page | p50 ms | p95 ms | p99 ms | req/s | queries small / large | floor ms |")
+    assert lines[2] == "| Case timeline | 60.0 | 120 | 140 | 80.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 2.5× | yes |"
+    assert lines[3].startswith("| Triage queue |")
+    assert lines[3].endswith("| **no**: p95 300 ms ≥ 150 ms |")
+
+
+README = "# Linkwork\n\n## Deploying\n\nText.\n\n## Backups\n\nNightly.\n"
+
+
+def test_the_readme_gets_a_performance_section_before_backups_then_only_that_section_changes() -> None:
+    first = report.update_readme(README, "table one")
+    assert first.index("## Performance") < first.index("## Backups")
+    assert "<!-- bench:start -->\ntable one\n<!-- bench:end -->" in first
+    second = report.update_readme(first, "table two")
+    assert "table one" not in second
+    assert second.count("## Performance") == 1
+    assert second.replace("table two", "table one") == first
+
+
+# --- The in-process half ------------------------------------------------------------------------------------
+def test_an_answer_must_be_the_expected_one_not_any_redirect() -> None:
+    post = Endpoint(
+        "contact_post",
+        "Log a contact",
+        "link_worker",
+        ("/x/",),
+        method="POST",
+        expect=302,
+        expect_location="/caseload/",
+    )
+    assert django_side.answer_problem(post, 302, "/caseload/cases/1/") == ""
+    assert "expected /caseload/" in django_side.answer_problem(post, 302, "/accounts/login/?next=/x/")
+    assert "answered 400" in django_side.answer_problem(post, 400, "")
+    assert Endpoint.from_json(post.to_json()) == post
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_recorder_leaves_out_savepoints_and_the_floor_replays_the_queries() -> None:
+    recorder = django_side.Recorder()
+    with connection.execute_wrapper(recorder), transaction.atomic(), transaction.atomic():
+        User.objects.filter(email="nobody@example.com").count()
+        list(User.objects.filter(is_active=True)[:5])
+    assert len(recorder.queries) == 2
+    assert all("SAVEPOINT" not in q.sql for q in recorder.queries)
+    played = django_side.replay(recorder.queries)
+    assert played.errors == 0
+    assert played.floor_ms > 0
+    assert len(played.per_query_ms) == 2
+
+
+def test_a_benchmark_session_is_signed_in_and_two_factor_verified(world: World) -> None:
+    key = sessions.signed_in_session(world.link_worker)
+    client = HttpClient()
+    client.cookies[settings.SESSION_COOKIE_NAME] = key
+    response = client.get(reverse("clients:caseload"))
+    assert response.status_code == 200
+    assert response.wsgi_request.user == world.link_worker
+    assert response.wsgi_request.user.is_verified()
+
+
+def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.models import Device
+
+    key = sessions.signed_in_session(world.supervisor)
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=key)
+    device = Device.from_persistent_id(session[DEVICE_ID_SESSION_KEY])
+    assert device.user == world.supervisor
+    assert device.confirmed
+    # A second session reuses the device rather than piling up authenticators.
+    sessions.signed_in_session(world.supervisor)
+    assert world.supervisor.totpdevice_set.count() == 1
