@@ -60,8 +60,8 @@ def _person(email: str, name: str, org: Organisation | None, role: str | None) -
     return user
 
 
-@pytest.fixture
-def world(db: None) -> World:
+def make_world() -> World:
+    """Our service, another service in the same deployment, and a person for every role."""
     service = factories.ServiceFactory(name="Riverside Social Prescribing", link_worker_title="Community connector")
     other = factories.ServiceFactory(name="Hillside Social Prescribing")
     practice = factories.PracticeFactory(name="Riverside Surgery", services=[service])
@@ -84,6 +84,11 @@ def world(db: None) -> World:
         admin=_person("admin@example.nhs.uk", "Sam Admin", service, Role.SITE_ADMIN),
         nobody=_person("nobody@example.nhs.uk", "No Role", None, None),
     )
+
+
+@pytest.fixture
+def world(db: None) -> World:
+    return make_world()
 
 
 PERSONAS = [

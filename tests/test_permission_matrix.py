@@ -40,7 +40,7 @@ from outcomes.models import Assessment, Instrument, InstrumentItem, SystemUse
 from referrals import services as referral_services
 from referrals.models import Channel
 from tests import factories
-from tests.conftest import World, login
+from tests.conftest import World, login, make_world
 
 # --- The URLs ------------------------------------------------------------------------------------------------------
 EXCLUDED_NAMESPACES = {"admin"}  # the Django admin checks is_staff itself: see test_the_django_admin_is_staff_only
@@ -158,28 +158,7 @@ def _person(email: str, name: str, org: Any, role: str | None) -> Any:
 
 def _world() -> World:
     """The personas of tests/conftest.py's ``world``, made once for the module."""
-    service = factories.ServiceFactory(name="Riverside Social Prescribing", self_referral_enabled=True)
-    other = factories.ServiceFactory(name="Hillside Social Prescribing")
-    practice = factories.PracticeFactory(name="Riverside Surgery", services=[service])
-    agency = factories.AgencyFactory(name="Riverside Housing", services=[service])
-    commissioner_org = factories.CommissionerOrgFactory(name="Riverside ICB", services=[service])
-    return World(
-        service=service,
-        other_service=other,
-        practice=practice,
-        agency=agency,
-        commissioner_org=commissioner_org,
-        link_worker=_person("lw@example.nhs.uk", "Amira Khan", service, Role.LINK_WORKER),
-        colleague=_person("colleague@example.nhs.uk", "Tom Evans", service, Role.LINK_WORKER),
-        other_link_worker=_person("other@example.nhs.uk", "Olive Other", other, Role.LINK_WORKER),
-        referrer=_person("reception@example.nhs.uk", "Sally Brown", practice, Role.REFERRER),
-        agency_referrer=_person("agency@example.org", "Dev Patel", agency, Role.REFERRER),
-        supervisor=_person("gp@example.nhs.uk", "Dr Helen O'Neill", service, Role.SUPERVISOR),
-        manager=_person("manager@example.nhs.uk", "Grace Okafor", service, Role.SERVICE_MANAGER),
-        commissioner=_person("icb@example.nhs.uk", "Peter Lewis", commissioner_org, Role.COMMISSIONER),
-        admin=_person("admin@example.nhs.uk", "Sam Admin", service, Role.SITE_ADMIN),
-        nobody=_person("nobody@example.nhs.uk", "No Role", None, None),
-    )
+    return make_world()
 
 
 def _instrument() -> Instrument:

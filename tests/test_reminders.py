@@ -5,7 +5,6 @@ down. Days are Europe/London days; 2026 has BST from 29 March to 25 October and 
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,6 +38,7 @@ from referrals import services as referral_services
 from referrals.models import ReferralStatus
 from tests import factories
 from tests.conftest import World, login
+from tests.workers import broker_unreachable
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -951,22 +951,8 @@ def test_the_members_of_the_service_are_the_only_duty_contacts(world: World) -> 
 @pytest.fixture
 def broker_down() -> Iterator[None]:
     """Point Celery at a port nobody listens on."""
-    from linkwork.celery import app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    saved = app.conf.broker_url, app.conf.broker_transport_options
-    app.conf.broker_url = f"redis://127.0.0.1:{port}/0"
-    app.conf.broker_transport_options = {}
-    app._pool = None
-    app.amqp._producer_pool = None
-    try:
+    with broker_unreachable():
         yield
-    finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
-        app._pool = None
-        app.amqp._producer_pool = None
 
 
 def test_queueing_never_raises_when_the_broker_is_down(broker_down: None, caplog) -> None:
