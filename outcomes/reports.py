@@ -20,8 +20,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Greatest
+from django.db.models import (
+    Avg,
+    Count,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    StdDev,
+    Subquery,
+    Value,
+)
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Greatest
 from django.utils import timezone
 
 from clients.models import Case, CaseStatus, ClosureReason, Connection, Contact, ContactMethod, EthnicCategory, Sex
@@ -365,18 +379,24 @@ def _t95(df: int) -> float:
     return T95[key]
 
 
-def _change_row(label: str, changes: list[float], meaningful: float, higher_is_better: bool) -> list[Any]:
-    n = len(changes)
+def _change_row(label: str, pairs: QuerySet[Any], meaningful: float, higher_is_better: bool) -> list[Any]:
+    """People with both measures, mean change with its 95% confidence interval, and how many improved by at least
+    the meaningful change, from follow-ups annotated with ``change``: aggregated by PostgreSQL, so memory stays
+    flat however many people there are."""
+    improved = Q(change__gte=meaningful) if higher_is_better else Q(change__lte=-meaningful)
+    agg = pairs.aggregate(
+        n=Count("id"), mean=Avg("change"), sd=StdDev("change", sample=True), improved=Count("id", filter=improved)
+    )
+    n = agg["n"]
     if not n:
         return [label, 0, None, None, 0, None]
-    mean = statistics.fmean(changes)
+    mean = float(agg["mean"])
     if n > 1:
-        half = _t95(n - 1) * statistics.stdev(changes) / math.sqrt(n)
+        half = _t95(n - 1) * float(agg["sd"]) / math.sqrt(n)
         ci = f"{mean - half:.1f} to {mean + half:.1f}"
     else:
         ci = None
-    improved = sum(1 for c in changes if (c if higher_is_better else -c) >= meaningful)
-    return [label, n, round(mean, 2), ci, improved, None]
+    return [label, n, round(mean, 2), ci, agg["improved"], None]
 
 
 def person_outcomes(scope: Scope) -> list[Table]:
@@ -408,36 +428,38 @@ def person_outcomes(scope: Scope) -> list[Table]:
     follow_ups = Assessment.objects.filter(
         case__in=cases, timepoint=Timepoint.FOLLOW_UP, taken_on__gte=scope.start, taken_on__lte=scope.end
     )
-    baselines = {
-        (a.case_id, a.instrument_id): a
-        for a in Assessment.objects.filter(case__in=follow_ups.values("case"), timepoint=Timepoint.BASELINE)
-    }
+    baseline = Assessment.objects.filter(
+        case=OuterRef("case"), instrument=OuterRef("instrument"), timepoint=Timepoint.BASELINE
+    )  # at most one per case and instrument (a unique constraint)
     closed_cases = cases.filter(closed_on__gte=scope.start, closed_on__lte=scope.end)
     for instrument in Instrument.objects.filter(is_active=True).prefetch_related("items"):
-        pairs = [
-            (baselines[(f.case_id, instrument.pk)], f)
-            for f in follow_ups.filter(instrument=instrument)
-            if (f.case_id, instrument.pk) in baselines
-        ]
         meaningful = float(instrument.meaningful_change)
+        of_instrument = follow_ups.filter(instrument=instrument)
         if instrument.scoring == "separate":
             for item in instrument.items.all():
-                changes = [
-                    float(f.answers[item.code] - b.answers[item.code])
-                    for b, f in pairs
-                    if item.code in b.answers and item.code in f.answers
-                ]
+                before = Subquery(baseline.annotate(v=KT(f"answers__{item.code}")).values("v")[:1])
+                pairs = (
+                    of_instrument.annotate(after_v=KT(f"answers__{item.code}"), before_v=before)
+                    .exclude(after_v=None)
+                    .exclude(before_v=None)
+                    .annotate(change=Cast("after_v", FloatField()) - Cast("before_v", FloatField()))
+                )
                 table.rows.append(
                     _change_row(
                         f"{instrument.short_name}: {item.code.replace('_', ' ')}",
-                        changes,
+                        pairs,
                         meaningful,
                         item.higher_is_better,
                     )
                 )
         else:
-            changes = [float(f.score - b.score) for b, f in pairs if b.score is not None and f.score is not None]
-            table.rows.append(_change_row(instrument.short_name, changes, meaningful, instrument.higher_is_better))
+            pairs = (
+                of_instrument.exclude(score=None)
+                .annotate(before=Subquery(baseline.values("score")[:1]))
+                .exclude(before=None)
+                .annotate(change=Cast(F("score") - F("before"), FloatField()))
+            )
+            table.rows.append(_change_row(instrument.short_name, pairs, meaningful, instrument.higher_is_better))
         base_n = Assessment.objects.filter(
             case__in=closed_cases, instrument=instrument, timepoint=Timepoint.BASELINE
         ).count()
