@@ -14,6 +14,7 @@ from linkwork.accounts.access import SERVICE_ROLES
 from linkwork.accounts.models import Organisation
 from linkwork.forms import DateInputField, Fieldset, form_helper
 from linkwork.notifications.models import ReminderSettings
+from linkwork.notifications.services import REMINDER_SETTING_FIELDS
 
 SNOOZE_LIMIT_DAYS = 366
 
@@ -128,19 +129,7 @@ class ReminderSettingsForm(forms.Form):
         return initial
 
 
-FIELDS = (
-    "triage_escalate_working_days",
-    "first_contact_working_days",
-    "no_contact_days",
-    "ending_soon_days",
-    "ending_soon_below_contacts",
-    "review_at_contacts",
-    "window_ended",
-    "follow_up_measure",
-    "community_review",
-    "home_visit_grace_minutes",
-    "duty_contact",
-)
+FIELDS = REMINDER_SETTING_FIELDS  # one list: the service saves exactly the fields the form shows
 
 
 def _layout() -> Layout:
