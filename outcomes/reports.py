@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import statistics
+import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from clients.models import Case, CaseStatus, ClosureReason, Connection, Contact,
 from community.models import Category, DevelopmentNeed, PostcodeArea
 from linkwork import db_router
 from linkwork.accounts.models import Organisation
+from outcomes import freshness
 from outcomes.models import Assessment, Instrument, SystemUse, Timepoint
 from outcomes.selectors import Median
 from outcomes.suppression import SUPPRESSED, suppress_average, suppress_count, suppress_percentage
@@ -553,9 +555,18 @@ SECTIONS = [
 
 
 def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
-    """Every section. Read from the read replica when one is configured (``linkwork.db_router``)."""
+    """Every section. Read from the read replica when one is configured (``linkwork.db_router``), and cached
+    until the data of any service in scope (or the shared directory and organisations) changes
+    (``outcomes.freshness``): the figures are aggregates, so nothing identifiable is cached."""
+    parts = (scope.start, scope.end, scope.pcn.pk if scope.pcn else None, scope.practice.pk if scope.practice else None)
     with db_router.replica_reads():
-        return [(key, title, fn(scope)) for key, title, fn in SECTIONS]
+        return freshness.cached(
+            "report",
+            lambda: [(key, title, fn(scope)) for key, title, fn in SECTIONS],
+            service_ids=scope.service_ids,
+            parts=parts,
+            code=(sys.modules[__name__],),
+        )
 
 
 def last_quarter(today: dt.date | None = None) -> tuple[dt.date, dt.date]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -16,6 +17,7 @@ from django.utils import timezone
 from clients.models import CaseSupervisionFlag, Contact, SafeguardingConcern
 from linkwork.accounts.access import access_for
 from linkwork.accounts.models import Organisation, Role, User
+from outcomes import freshness
 from outcomes import supervision_selectors as sv
 
 
@@ -183,29 +185,66 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
     board = Dashboard(
         services=access_for(user).services(*sv.SUPERVISION_ROLES), filters=filters, span=span, today=today
     )
-    _worker_rows(board, service_ids)
-    board.trends = _trends(service_ids, filters, today)
-    _referral_flow(board, service_ids)
+    # The figures are aggregates over whole services: cached until a service's data changes (outcomes.freshness).
+    # Names of link workers, flags and concerns are read afresh each time and never cached.
+    parts = (
+        filters.period,
+        filters.practice.pk if filters.practice else None,
+        filters.worker.pk if filters.worker else None,
+        filters.unassigned,
+        filters.other_sources,
+    )
+
+    def figures() -> DashboardFigures:
+        flow = Dashboard(services=[], filters=filters, span=span, today=today)
+        _referral_flow(flow, service_ids)
+        visits = (
+            sv.visits_this_week(service_ids=service_ids, filters=filters, today=today)
+            .values_list("link_worker_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        return DashboardFigures(
+            case_counts=_case_counts_by_worker(service_ids, filters, today, span),
+            visits=list(visits),
+            trends=_trends(service_ids, filters, today),
+            months=flow.months,
+            flow=flow.flow,
+            flow_total=flow.flow_total,
+        )
+
+    cached = freshness.cached(
+        "dashboard", figures, service_ids=service_ids, parts=parts, code=(sys.modules[__name__], sv)
+    )
+    _worker_rows(board, service_ids, cached)
+    board.trends, board.months = cached.trends, cached.months
+    board.flow, board.flow_total = cached.flow, cached.flow_total
     board.flags = list(sv.open_flags(service_ids=service_ids, filters=filters))
     board.concerns = list(sv.undecided_concerns(service_ids=service_ids))
     return board
 
 
-def _worker_rows(board: Dashboard, service_ids: set[UUID]) -> None:
-    filters, today, span = board.filters, board.today, board.span
+@dataclass
+class DashboardFigures:
+    """The dashboard's aggregates, as cached: counts per link worker id, trends, referral flow by practice id."""
+
+    case_counts: list[tuple[Any, ...]]
+    visits: list[tuple[Any, int]]
+    trends: list[Trend]
+    months: list[date]
+    flow: list[FlowRow]
+    flow_total: FlowRow
+
+
+def _worker_rows(board: Dashboard, service_ids: set[UUID], figures: DashboardFigures) -> None:
+    filters = board.filters
     found: dict[Any, WorkerRow] = defaultdict(lambda: WorkerRow(name=""))
-    for link_worker_id, *counts in _case_counts_by_worker(service_ids, filters, today, span):
+    for link_worker_id, *counts in figures.case_counts:
         row = found[link_worker_id]
         for key, value in zip((*sv.CASE_MEASURE_KEYS, "closed_contacts"), counts, strict=True):
             setattr(row, key, value)
-    visits = (
-        sv.visits_this_week(service_ids=service_ids, filters=filters, today=today)
-        .values("link_worker_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    for group in visits:
-        found[group["link_worker_id"]].visits_this_week = group["n"]
+    for link_worker_id, n in figures.visits:
+        found[link_worker_id].visits_this_week = n
 
     # The service's link workers, and anyone else still holding cases in it (someone who has left, say).
     if filters.worker is not None:

@@ -28,6 +28,17 @@ def _cache_per_test_process(settings):
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _data_versions_at_each_statement(request, _django_db_helper):
+    """The data-version triggers (outcomes migration 0004) fire at commit, and a test's transaction is rolled
+    back, never committed: inside a test they fire at each statement instead, as a committed write would."""
+    from django.db import connection
+
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS linkwork_data_version IMMEDIATE")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     # Each PBKDF2 login costs about a second; tests do not need the real cost.

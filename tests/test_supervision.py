@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import DatabaseError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -429,7 +430,9 @@ def test_bad_filters_are_refused(client, world: World) -> None:
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_service(client, world: World) -> None:
-    def count_queries() -> int:
+    def count_queries(*, cold: bool = True) -> int:
+        if cold:
+            cache.clear()  # the figures are cached (outcomes.freshness): count the work of working them out
         with CaptureQueriesContext(connection) as ctx:
             assert client.get(reverse("outcomes:dashboard")).status_code == 200
         return len(ctx.captured_queries)
@@ -452,8 +455,20 @@ def test_the_dashboard_query_count_does_not_grow_with_the_service(client, world:
     # workers (2); cases
     # counted by worker, home visits by worker, the workers (3); three trend series (3); practices, referrals by
     # practice and month, timing by practice, the service medians (4); flags, concerns (2); audit insert (1);
-    # unread notifications (1); session save: savepoint, update, release (3)
-    assert count_queries() == small <= 24
+    # unread notifications (1); session save: savepoint, update, release (3); the data versions (1)
+    assert count_queries() == small <= 25
+    # From the cache, while nothing under the figures changes: the 9 aggregate queries are not run.
+    assert count_queries(cold=False) == small - 9
+
+
+def test_the_dashboard_shows_a_new_case_at_once_though_its_figures_are_cached(client, world: World) -> None:
+    login(client, world.supervisor)
+    make_case(world, world.link_worker, start=d(3, 1), contacts=[d(3, 2)], practice=world.practice)
+    before = client.get(reverse("outcomes:dashboard")).context["board"].totals
+    active_before = before.active
+    make_case(world, world.link_worker, start=d(3, 2), contacts=[d(3, 3)], practice=world.practice)
+    after = client.get(reverse("outcomes:dashboard")).context["board"].totals
+    assert after.active == active_before + 1
 
 
 def test_40_link_workers_and_10000_active_cases_render_in_well_under_a_second(client, world: World) -> None:
