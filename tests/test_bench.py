@@ -40,6 +40,7 @@ def page_row(**overrides) -> dict:
         "floor_ms": 10.0,
         "ratio": 6.0,
         "serial_ms": 25.0,
+        "cold_ms": 31.0,
         "ratio_1user": 2.5,
         "failed": False,
         "problem": "",
@@ -109,7 +110,7 @@ def test_the_table_has_a_row_per_page_saying_whether_it_met_its_budget() -> None
     table = report.pages_table([page_row(), page_row(title="Triage queue", p95_ms=300.0)])
     lines = table.splitlines()
     assert lines[0].startswith("| Page | p50 ms | p95 ms | p99 ms | req/s | queries small / large | floor ms |")
-    assert lines[2] == "| Case timeline | 60.0 | 120 | 140 | 80.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 2.5× | yes |"
+    assert lines[2] == "| Case timeline | 60.0 | 120 | 140 | 80.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | yes |"
     assert lines[3].startswith("| Triage queue |")
     assert lines[3].endswith("| **no**: p95 300 ms ≥ 150 ms |")
 
