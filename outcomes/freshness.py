@@ -55,15 +55,16 @@ def versions(service_ids: Iterable[Any], *, using: str | None = None) -> tuple[t
 
 
 @memoise
-def code_digest(*modules: ModuleType) -> str:
-    """A digest of the modules' source files: part of every key, so new code never reads old figures."""
+def code_digest(*sources: ModuleType | Path) -> str:
+    """A digest of the modules' (or templates') source files: part of every key, so new code never reads old
+    figures."""
     digest = hashlib.sha256()
-    for module in modules:
-        digest.update(Path(module.__file__ or "").read_bytes())
+    for source in sources:
+        digest.update(Path(source if isinstance(source, Path) else source.__file__ or "").read_bytes())
     return digest.hexdigest()[:16]
 
 
-def key_for(name: str, *, service_ids: Iterable[Any], parts: Any, code: tuple[ModuleType, ...]) -> str:
+def key_for(name: str, *, service_ids: Iterable[Any], parts: Any, code: tuple[ModuleType | Path, ...]) -> str:
     service_ids = list(service_ids)
     raw = repr((name, code_digest(*code), timezone.localdate().isoformat(), versions(service_ids), parts))
     return f"linkwork:fresh:{name}:{hashlib.sha256(raw.encode()).hexdigest()}"
@@ -75,7 +76,7 @@ def cached(
     *,
     service_ids: Iterable[Any],
     parts: Any,
-    code: tuple[ModuleType, ...],
+    code: tuple[ModuleType | Path, ...],
 ) -> T:
     """``compute()``'s value for these services and ``parts`` (anything with a stable ``repr``: dates, ids,
     filter values), from the cache while no data under it has changed."""

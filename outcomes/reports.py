@@ -554,17 +554,21 @@ SECTIONS = [
 ]
 
 
+def scope_parts(scope: Scope) -> tuple[Any, ...]:
+    """What, besides the services, tells one report from another (for cache keys)."""
+    return (scope.start, scope.end, scope.pcn.pk if scope.pcn else None, scope.practice.pk if scope.practice else None)
+
+
 def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
     """Every section. Read from the read replica when one is configured (``linkwork.db_router``), and cached
     until the data of any service in scope (or the shared directory and organisations) changes
     (``outcomes.freshness``): the figures are aggregates, so nothing identifiable is cached."""
-    parts = (scope.start, scope.end, scope.pcn.pk if scope.pcn else None, scope.practice.pk if scope.practice else None)
     with db_router.replica_reads():
         return freshness.cached(
             "report",
             lambda: [(key, title, fn(scope)) for key, title, fn in SECTIONS],
             service_ids=scope.service_ids,
-            parts=parts,
+            parts=scope_parts(scope),
             code=(sys.modules[__name__],),
         )
 

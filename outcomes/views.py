@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 
+from linkwork import db_router
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from outcomes import downloads, reports, selectors, supervision_forms
+from outcomes import downloads, freshness, reports, selectors, supervision_forms
 from outcomes.report_forms import ReportForm
 
 REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
@@ -83,29 +91,52 @@ def report(request: HttpRequest) -> HttpResponse:
             filename=f"linkwork-report-{stamp}.xlsx",
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
-    shown = [(key, title, [(t, t.shown(suppressed=suppressed)) for t in tables]) for key, title, tables in sections]
-    charts = {}
-    for _, _, tables in sections:
-        for table in tables:
-            if table.key in (
-                "referrals_by_source",
-                "referrals_by_reason",
-                "contacts_per_case",
-                "connections_by_category",
-            ):
-                charts[table.key] = downloads.bar_chart_svg(table, suppressed=suppressed)
+    query = request.GET.urlencode()
+
+    def tables_html() -> str:
+        # Aggregates only (suppressed or the service's own), so the HTML may be cached like the figures.
+        return render_to_string(
+            "outcomes/_report_tables.html",
+            {"sections": _shown(sections, suppressed), "charts": _charts(sections, suppressed), "query": query},
+        )
+
+    with db_router.replica_reads():  # the versions keying the HTML come from where its figures came from
+        html = freshness.cached(
+            "report-html",
+            tables_html,
+            service_ids=scope.service_ids,
+            parts=(reports.scope_parts(scope), suppressed, query),
+            code=(reports, downloads, sys.modules[__name__], TABLES_TEMPLATE),
+        )
     context = {
         "form": form,
-        "sections": shown,
+        "sections": [(key, title, None) for key, title, _ in sections],
+        "tables_html": mark_safe(html),  # noqa: S308  # nosec B308 B703 - our own template's output, autoescaped
         "scope": scope,
         "suppressed": suppressed,
         "rule": reports.SUPPRESSION_RULE,
-        "charts": charts,
-        "query": request.GET.urlencode(),
+        "query": query,
         "can_unsuppress": all(s.pk in own for s in chosen),
     }
     template = "outcomes/report_print.html" if fmt == "print" else "outcomes/report.html"
     return render(request, template, context)
+
+
+CHARTS = ("referrals_by_source", "referrals_by_reason", "contacts_per_case", "connections_by_category")
+TABLES_TEMPLATE = Path(settings.BASE_DIR) / "templates" / "outcomes" / "_report_tables.html"
+
+
+def _shown(sections: list[Any], suppressed: bool) -> list[Any]:
+    return [(key, title, [(t, t.shown(suppressed=suppressed)) for t in tables]) for key, title, tables in sections]
+
+
+def _charts(sections: list[Any], suppressed: bool) -> dict[str, str]:
+    return {
+        table.key: downloads.bar_chart_svg(table, suppressed=suppressed)
+        for _, _, tables in sections
+        for table in tables
+        if table.key in CHARTS
+    }
 
 
 @role_required(*SERVICE_ROLES)
