@@ -324,6 +324,9 @@ CSRF_FAILURE_VIEW = "linkwork.views.csrf_failure"
 # MEDIA_ROOT and no model has a file field. An upload larger than this is not even read into memory or a
 # temporary file (linkwork.uploads); the form then says how large a file may be.
 LINKWORK_MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+# Calls per FHIR API key (django-ratelimit, counted in the shared cache across every web process). A practice's
+# system sends a referral or polls a Task now and then; 120 a minute is far above that and far below abuse.
+LINKWORK_API_RATE = env.str("LINKWORK_API_RATE", default="120/m")
 FILE_UPLOAD_HANDLERS = [
     "linkwork.uploads.SizeLimitUploadHandler",
     "django.core.files.uploadhandler.MemoryFileUploadHandler",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from referrals.models import Referral, ReferrerNotice
+from referrals.models import GPRecording, Referral, ReferrerNotice
 
 
 @admin.register(Referral)
@@ -18,6 +18,24 @@ class ReferrerNoticeAdmin(admin.ModelAdmin):
     list_display = ["referral", "kind", "created_at", "sent_at", "failed_attempts"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]
     raw_id_fields = ["referral"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(GPRecording)
+class GPRecordingAdmin(admin.ModelAdmin):
+    """Read-only: which coded events practices have marked as recorded in the GP record, by whom and when."""
+
+    list_display = ["referral", "code", "recorded_at", "recorded_by"]
+    list_filter = ["code"]
+    raw_id_fields = ["referral", "recorded_by"]
 
     def has_add_permission(self, request) -> bool:
         return False

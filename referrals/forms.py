@@ -561,3 +561,25 @@ class AgencyLinkForm(forms.Form):
             self.fields["service"].initial = services[0].pk
             self.fields["service"].widget = forms.HiddenInput()
         self.helper = form_helper("Create link")
+
+
+class UUIDListField(forms.Field):
+    """Several ids under one name (a column of checkboxes the template draws): a list of UUIDs, repeats dropped."""
+
+    widget = forms.MultipleHiddenInput
+    default_error_messages = {"invalid": "The events selected were not recognised: reload the page and try again"}
+
+    def to_python(self, value: Any) -> list[uuid.UUID]:
+        if not value:
+            return []
+        try:
+            return list(dict.fromkeys(uuid.UUID(str(v)) for v in value))
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class GPRecordingMarkForm(forms.Form):
+    """The coded events ticked as recorded in the GP record. Whether they are the practice's to mark is the
+    service's check (``coded_event_services.gp_recording_mark``)."""
+
+    referral = UUIDListField(error_messages={"required": "Select the events you have recorded in the GP record"})

@@ -18,6 +18,14 @@ SNOMED_LABELS = {
 }
 
 
+class SnomedCode(models.TextChoices):
+    """The national codes a practice records in the GP record (PCN DES), labelled with their fully specified
+    names; ``SNOMED_LABELS`` holds the preferred terms shown to people and written in files."""
+
+    REFERRED = SNOMED_REFERRED, "Referral to social prescribing service (procedure)"
+    DECLINED = SNOMED_DECLINED, "Social prescribing declined (situation)"
+
+
 class ReferralReason(models.TextChoices):
     LONELINESS = "loneliness", "Loneliness or isolation"
     LOW_MOOD = "low_mood", "Low mood, stress or anxiety (non-urgent)"
@@ -45,6 +53,7 @@ class Channel(models.TextChoices):
     SELF = "self", "Self-referral"
     PHONE = "phone", "Phone call to the service"
     LETTER = "letter", "Letter or email to the service"
+    API = "api", "GP or agency system (FHIR API)"
 
 
 class ContactPreference(models.TextChoices):
@@ -281,3 +290,21 @@ class ReferrerNotice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} notice for {self.referral_id}"
+
+
+class GPRecording(models.Model):
+    """A practice has recorded a coded event (``referrals.coded_events``) in its GP record: it leaves the
+    practice's list of events to record. One row per referral and code, written once and never changed
+    (``referrals.coded_event_services``); a mistake is put right in the GP record, not here."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="gp_recordings")
+    code = models.CharField("SNOMED CT concept", max_length=20, choices=SnomedCode.choices)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["recorded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["referral", "code"], name="gp_recording_once")]
+
+    def __str__(self) -> str:
+        return f"{self.code} recorded for {self.referral_id}"

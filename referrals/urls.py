@@ -1,6 +1,6 @@
 from django.urls import path
 
-from referrals.views import intake, links, loop, triage
+from referrals.views import coded_events, intake, links, loop, triage
 
 app_name = "referrals"
 
@@ -9,6 +9,8 @@ urlpatterns = [
     path("record/", intake.record, name="record"),
     path("mine/", loop.mine, name="mine"),
     path("sent/<uuid:referral_id>/", loop.sent, name="sent"),
+    path("gp-record/", coded_events.events, name="coded_events"),
+    path("gp-record/download/", coded_events.events_csv, name="coded_events_csv"),
     path("queue/", triage.queue, name="queue"),
     path("links/", links.links, name="links"),
     path("links/<uuid:link_id>/revoke/", links.revoke, name="revoke_link"),

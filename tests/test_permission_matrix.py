@@ -31,6 +31,7 @@ from community import services as community_services
 from community.models import DevelopmentNeed, Opportunity, TaxonomyTerm
 from community.oruk import serializers as oruk
 from linkwork.accounts import permissions
+from linkwork.accounts.api_clients import api_client_create
 from linkwork.accounts.models import Role
 from linkwork.accounts.permissions import ALLOWED, LOGIN, MATRIX, PERSONAS, REDIRECT, REFUSALS
 from linkwork.notifications.models import Reminder, ReminderSettings, Rule
@@ -87,6 +88,7 @@ URL_OBJECTS = {
     "instrument_id": "instrument",
     "timepoint": "baseline",
     "service_id": "directory_service",
+    "api_client_id": "api_client",
 }
 URL_OBJECTS_BY_NAME: dict[str, dict[str, str]] = {
     "clients:connect": {"service_id": "unconnected_service"},
@@ -97,6 +99,7 @@ URL_OBJECTS_BY_NAME: dict[str, dict[str, str]] = {
     "openreferral:service_at_location": {"id": "service_at_location"},
     "openreferral:taxonomy": {"id": "taxonomy"},
     "openreferral:taxonomy_term": {"id": "taxonomy_term"},
+    "fhir:task": {"pk": "referral"},
 }
 
 
@@ -126,6 +129,8 @@ NOT_FREE_TEXT = {
     "referrer_phone",
     "reference",
     "token_hash",
+    "key_digest",
+    "prefix",
     "link",
     "snomed_code",
     "ods_code",
@@ -303,6 +308,7 @@ def build(x: str) -> Objects:
     )
     revoked, revoked_token = referral_services.agency_link_create(service=w.service, agency_name="Old", by=w.manager)
     referral_services.agency_link_revoke(link=revoked, by=w.manager)
+    api_client, _ = api_client_create(name="EMIS Web", organisation=w.practice, service=w.service, by=w.manager)
 
     reminder = Reminder.objects.create(
         rule=Rule.NO_CONTACT,
@@ -333,6 +339,7 @@ def build(x: str) -> Objects:
         declined_referral=declined.pk,
         closed_referral=closed.pk,
         agency_link=agency_link.pk,
+        api_client=api_client.pk,
         provider=provider.pk,
         need=need.pk,
         notification=notification.pk,
@@ -646,7 +653,7 @@ def test_the_open_data_api_returns_stored_scripts_as_json_strings(client, object
 
 # --- A role in another service grants nothing here ----------------------------------------------------------------
 def _refused(response: Any) -> bool:
-    return response.status_code in (403, 404) or _to_login(response)
+    return response.status_code in (401, 403, 404) or _to_login(response)
 
 
 RECORD_URLS = [
@@ -654,7 +661,8 @@ RECORD_URLS = [
     for name in sorted(MATRIX)
     if name in URLS
     and re.search(r"<", URLS[name])
-    and not name.startswith(("refer:", "openreferral:", "accounts:password_reset"))
+    # The FHIR API takes keys, not roles: a role anywhere grants nothing there (test_fhir_api.py checks keys).
+    and not name.startswith(("refer:", "openreferral:", "accounts:password_reset", "fhir:"))
 ]
 
 

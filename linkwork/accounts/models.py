@@ -230,3 +230,34 @@ class Membership(models.Model):
                     f"{self.organisation.get_kind_display().lower()}."
                 }
             )
+
+
+class ApiClient(models.Model):
+    """A GP system or other organisation's system that sends referrals through the FHIR API.
+
+    It holds one key, scoped to one referring organisation and one service: it can send that organisation's
+    referrals to that service and read back only what it sent. Only a SHA-256 digest of the key is stored (the
+    key is 256 random bits, so a fast digest is enough; nothing to salt or stretch); the key itself is shown
+    once, when it is made. Revoking is immediate and permanent; a new key is a new client."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=150, help_text="The system, for example 'EMIS at Riverside Surgery'")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="api_clients")
+    service = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    prefix = models.CharField(max_length=16, help_text="The start of the key, to recognise it by")
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey("User", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey("User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["organisation__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -30,6 +30,7 @@ At a glance (every rule, for every persona, is in docs/permissions.md):
     SUPERVISORS_AND_MANAGERS  our supervisor and manager                   403              403
     SERVICE_MANAGERS          our manager                                  403              403
     REFERRERS                 practice and agency staff                    -                403
+    PRACTICE_STAFF            GP practice staff, their own practice        -                403
     REPORT_VIEWERS            service staff and commissioners              (their own)      403
     SITE_ADMINS               site admins                                  -                403
     PUBLIC                    anyone                                       -                -
@@ -77,8 +78,9 @@ LOGIN = "login"
 FORBIDDEN = 403
 NOT_FOUND = 404
 NOT_ALLOWED = 405
+UNAUTHORISED = 401
 ALLOWED = "allowed"
-REFUSALS: frozenset[Answer] = frozenset({LOGIN, FORBIDDEN, NOT_FOUND, NOT_ALLOWED})
+REFUSALS: frozenset[Answer] = frozenset({LOGIN, UNAUTHORISED, FORBIDDEN, NOT_FOUND, NOT_ALLOWED})
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,11 @@ TRIAGE_STAFF = rule(
     manager=OK,
 )
 REFERRERS = rule("REFERRERS", "Practice and agency staff", referrer=OK, agency_referrer=OK)
+PRACTICE_STAFF = rule(
+    "PRACTICE_STAFF",
+    "GP practice staff, for their own practice's referrals (coded events for the GP record); agency staff refused",
+    referrer=OK,
+)
 OWN_ORGANISATION_REFERRAL = rule(
     "OWN_ORGANISATION_REFERRAL",
     "A referral made by the referrer's own organisation; other organisations' are not found",
@@ -276,6 +283,12 @@ SAFEGUARDING_DECISION = rule(
 READ_ONLY_API = rule(
     "READ_ONLY_API", "The open data API refuses every write", signed_out=NOT_ALLOWED, signed_in=NOT_ALLOWED
 )
+API_KEY = rule(
+    "API_KEY",
+    "The FHIR API: an API key, never a session; anyone without a key, signed in or not, gets 401",
+    signed_out=UNAUTHORISED,
+    signed_in=UNAUTHORISED,
+)
 SIGNED_IN_POST = rule("SIGNED_IN_POST", "Anyone signed in, about themselves only", signed_in=ALLOWED)
 
 
@@ -359,11 +372,23 @@ MATRIX: dict[str, Entry] = {
     "referrals:queue": Entry(SERVICE_STAFF),
     "referrals:links": Entry(SERVICE_MANAGERS),
     "referrals:revoke_link": post_only(SERVICE_MANAGERS),
+    # API keys for GP and agency systems (referrals/api_client_views.py)
+    "api_keys:list": Entry(SERVICE_MANAGERS, post=as_post(SERVICE_MANAGERS)),
+    "api_keys:revoke": post_only(SERVICE_MANAGERS),
+    # The FHIR API (referrals/api_views.py): keys, not sessions; the wrong method first, then the key
+    "fhir:bundle": Entry(NOBODY_GETS, post=API_KEY, note="POST a FHIR Bundle"),
+    "fhir:service_request": Entry(NOBODY_GETS, post=API_KEY, note="POST a FHIR ServiceRequest"),
+    "fhir:task": Entry(API_KEY, post=NOBODY_GETS, note="a referral's progress as a FHIR Task"),
+    "fhir:procedures": Entry(API_KEY, post=NOBODY_GETS, note="coded events: referrals accepted"),
+    "fhir:observations": Entry(API_KEY, post=NOBODY_GETS, note="coded events: social prescribing declined"),
     "referrals:detail": Entry(CLINICAL_READ),
     "referrals:accept": post_only(TRIAGE),
     "referrals:decline": post_only(TRIAGE),
     "referrals:redirect": post_only(TRIAGE),
     "referrals:close": post_only(TRIAGE),
+    # Coded events for the GP record (SNOMED CT), for the practice to record and mark recorded
+    "referrals:coded_events": Entry(PRACTICE_STAFF, post=as_post(PRACTICE_STAFF), note="POST marks ticked events"),
+    "referrals:coded_events_csv": Entry(PRACTICE_STAFF, note="CSV of the events waiting to be recorded"),
     # Public referral forms
     "refer:agency": Entry(AGENCY_LINK),
     "refer:self": Entry(PUBLIC, note="only for a service that takes self-referrals; 404 otherwise"),
@@ -392,6 +417,9 @@ MATRIX: dict[str, Entry] = {
     "openreferral:taxonomy": Entry(PUBLIC, post=READ_ONLY_API),
     "openreferral:taxonomy_terms": Entry(PUBLIC, post=READ_ONLY_API),
     "openreferral:taxonomy_term": Entry(PUBLIC, post=READ_ONLY_API),
+    # The API's description (linkwork.api): the OpenAPI document and the page rendered from it; no data in either
+    "api_schema": Entry(PUBLIC, post=READ_ONLY_API, note="the OpenAPI document, JSON"),
+    "api_docs": Entry(PUBLIC, post=READ_ONLY_API, note="the API documentation page"),
     # Outcomes
     "outcomes:dashboard": Entry(SUPERVISORS_AND_MANAGERS),
     "outcomes:reports": Entry(REPORT_VIEWERS),

@@ -41,6 +41,7 @@ OBJECT_LABELS: dict[str, str] = {
     "clients.search": "Search for people",
     "referrals.referral": "Referral",
     "referrals.agencylink": "Agency referral link",
+    "referrals.coded_events": "Coded events for the GP record",
     "outcomes.assessment": "Wellbeing measure",
     "outcomes.systemuse": "GP and A&E use",
     "outcomes.supervisionsession": "Supervision session",

@@ -23,6 +23,7 @@ def audit_record(
     object_type: str = "",
     object_id: str = "",
     summary: str = "",
+    actor_label: str = "",
 ) -> AuditEvent:
     """Append one event. ``actor`` defaults to the request's user; the object is named by its model label
     and primary key so the row outlives the object."""
@@ -33,7 +34,7 @@ def audit_record(
         object_id = object_id or str(obj.pk)
     return AuditEvent.objects.create(
         actor=actor,
-        actor_label=getattr(actor, "email", "") or "",
+        actor_label=(actor_label or getattr(actor, "email", "") or "")[:254],
         action=Action(action),
         object_type=object_type,
         object_id=object_id,

@@ -8,14 +8,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from linkwork.accounts.access import role_required
-from linkwork.accounts.models import Role
+from linkwork.accounts.models import OrganisationKind, Role
 from referrals import selectors
 
 
 @role_required(Role.REFERRER)
 def mine(request: HttpRequest) -> HttpResponse:
     referrals = list(selectors.referrals_for_referrer(user=request.user)[:200])
-    return render(request, "referrals/mine.html", {"referrals": referrals})
+    practice_staff = any(
+        o.kind == OrganisationKind.PRACTICE for o in selectors.referrer_organisations(user=request.user)
+    )
+    return render(request, "referrals/mine.html", {"referrals": referrals, "practice_staff": practice_staff})
 
 
 @role_required(Role.REFERRER)
