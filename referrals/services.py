@@ -223,7 +223,9 @@ def _new_client(referral: Referral) -> Client:
 
 @transaction.atomic
 def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = "") -> Referral:
-    """Decline an open referral with a coded reason; records SNOMED CT 871711000000103."""
+    """Decline an open referral with a coded reason. Records SNOMED CT 871711000000103 (social prescribing
+    declined) only when the person declined: a referral the service declines (not eligible, a duplicate...) is
+    not the person declining social prescribing (referrals.coded_events applies the same rule)."""
     if reason not in DeclineReason.values:
         raise ValidationError({"reason": "Choose why the referral is declined"})
     referral = _lock(referral)
@@ -234,7 +236,7 @@ def referral_decline(*, referral: Referral, by: Any, reason: str, note: str = ""
     referral.decline_note = note
     referral.decided_at = timezone.now()
     referral.decided_by = by
-    referral.snomed_code = SNOMED_DECLINED
+    referral.snomed_code = SNOMED_DECLINED if reason == DeclineReason.PERSON_DECLINED else ""
     referral.save()
     _event(
         referral,

@@ -158,8 +158,13 @@ def test_decline_records_reason_and_code(world: World) -> None:
     )
     assert referral.status == ReferralStatus.DECLINED
     assert referral.decline_reason == "statutory"
-    assert referral.snomed_code == SNOMED_DECLINED
+    assert referral.snomed_code == ""  # the service declined: not "social prescribing declined"
     assert "Needs a statutory or clinical service" in referral.events.last().note
+
+
+def test_the_person_declining_records_the_declined_code(world: World) -> None:
+    referral = services.referral_decline(referral=submit(world), by=world.link_worker, reason="person_declined")
+    assert referral.snomed_code == SNOMED_DECLINED
 
 
 def test_decline_needs_a_coded_reason(world: World) -> None:
