@@ -144,44 +144,37 @@ def parse(body: bytes) -> tuple[ServiceRequest | None, Any, list[Any], list[Prob
     if not isinstance(raw, dict):
         return None, None, [], [Problem("", "The body must be a FHIR resource (a JSON object)", "structure")]
     kind = raw.get("resourceType")
-    if kind == "Bundle":
-        try:
-            bundle = Bundle.model_validate(raw)
-        except ValidationError as error:
-            return None, None, [], _validation_problems(error, "Bundle")
-        except (TypeError, KeyError, ValueError):  # fhir.resources raises these for a malformed resourceType
-            return None, None, [], [Problem("Bundle.entry", "An entry is not a FHIR resource", "structure")]
-        if bundle.type not in ("transaction", "collection", "message", "batch"):
-            return None, None, [], [Problem("Bundle.type", "A referral Bundle is a transaction or collection", "value")]
-        resources = [e.resource for e in bundle.entry or [] if e.resource is not None]
-        full_urls = {e.fullUrl: e.resource for e in bundle.entry or [] if e.fullUrl and e.resource is not None}
-        requests = [r for r in resources if r.get_resource_type() == "ServiceRequest"]
-        if len(requests) != 1:
-            return None, None, [], [Problem("Bundle.entry", "The Bundle must hold exactly one ServiceRequest", "value")]
-        request = requests[0]
-        others = [r for r in resources if r is not request] + list(request.contained or [])
-        patient = _subject(request, others, full_urls)
-        return request, patient, _Resources(others, full_urls), []
+    if kind not in ("Bundle", "ServiceRequest"):
+        return (
+            None,
+            None,
+            [],
+            [
+                Problem(
+                    "resourceType", f"Expected a ServiceRequest or a Bundle, not {str(kind)[:40]!r}", "not-supported"
+                )
+            ],
+        )
+    model = Bundle if kind == "Bundle" else ServiceRequest
+    try:
+        resource = model.model_validate(raw)
+    except ValidationError as error:
+        return None, None, [], _validation_problems(error, kind)
+    except (TypeError, KeyError, ValueError):  # fhir.resources raises these for a malformed resourceType
+        return None, None, [], [Problem(kind, "An entry or contained item is not a FHIR resource", "structure")]
     if kind == "ServiceRequest":
-        try:
-            request = ServiceRequest.model_validate(raw)
-        except ValidationError as error:
-            return None, None, [], _validation_problems(error, "ServiceRequest")
-        except (TypeError, KeyError, ValueError):  # fhir.resources raises these for a malformed resourceType
-            return (
-                None,
-                None,
-                [],
-                [Problem("ServiceRequest.contained", "A contained item is not a FHIR resource", "structure")],
-            )
-        others = list(request.contained or [])
-        return request, _subject(request, others, {}), _Resources(others, {}), []
-    return (
-        None,
-        None,
-        [],
-        [Problem("resourceType", f"Expected a ServiceRequest or a Bundle, not {str(kind)[:40]!r}", "not-supported")],
-    )
+        others = list(resource.contained or [])
+        return resource, _subject(resource, others, {}), _Resources(others, {}), []
+    if resource.type not in ("transaction", "collection", "message", "batch"):
+        return None, None, [], [Problem("Bundle.type", "A referral Bundle is a transaction or collection", "value")]
+    resources = [e.resource for e in resource.entry or [] if e.resource is not None]
+    full_urls = {e.fullUrl: e.resource for e in resource.entry or [] if e.fullUrl and e.resource is not None}
+    requests = [r for r in resources if r.get_resource_type() == "ServiceRequest"]
+    if len(requests) != 1:
+        return None, None, [], [Problem("Bundle.entry", "The Bundle must hold exactly one ServiceRequest", "value")]
+    request = requests[0]
+    others = [r for r in resources if r is not request] + list(request.contained or [])
+    return request, _subject(request, others, full_urls), _Resources(others, full_urls), []
 
 
 class _Resources(list):

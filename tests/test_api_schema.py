@@ -243,12 +243,17 @@ def test_the_page_lists_every_operation_with_its_parameters_and_responses(client
     assert response.status_code == 200
     html = response.content.decode()
     for path, method, operation in openapi.operations():
-        assert f"<code>{path}</code>" in html, path
+        assert f'<code class="lw-break-anywhere">{path}</code>' in html, path
         assert f'id="{method}-{operation["operationId"].lower()}"' in html
         for status in operation["responses"]:
             assert f'<td class="nhsuk-table__cell">{status}</td>' in html
-    assert "<code>search</code>" in html and "<code>per_page</code>" in html  # ORUK query parameters
-    assert '<code>application/fhir+json</code>: <a href="#schema-FhirServiceRequest">' in html  # a request body
+    assert (
+        '<code class="lw-break-anywhere">search</code>' in html
+        and '<code class="lw-break-anywhere">per_page</code>' in html
+    )  # ORUK query parameters
+    assert (
+        '<code class="lw-break-anywhere">application/fhir+json</code>: <a href="#schema-FhirServiceRequest">' in html
+    )  # a request body
     assert 'href="/api/schema/"' in html
     assert "Authorization: Bearer lw_…" in html
     for name in openapi.document()["components"]["schemas"]:

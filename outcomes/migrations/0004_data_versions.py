@@ -59,25 +59,19 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION linkwork_version_by_case() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Rows that name their service through a parent row: TG_ARGV is the parent's table and the row's column for it.
+CREATE FUNCTION linkwork_version_via_parent() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    lookup text := format('SELECT service_id FROM %I WHERE id = ($1).%I', TG_ARGV[0], TG_ARGV[1]);
+    target uuid;
 BEGIN
     IF TG_OP <> 'DELETE' THEN
-        PERFORM linkwork_bump_version((SELECT service_id FROM clients_case WHERE id = NEW.case_id));
+        EXECUTE lookup INTO target USING NEW;
+        PERFORM linkwork_bump_version(target);
     END IF;
     IF TG_OP <> 'INSERT' THEN
-        PERFORM linkwork_bump_version((SELECT service_id FROM clients_case WHERE id = OLD.case_id));
-    END IF;
-    RETURN NULL;
-END;
-$$;
-
-CREATE FUNCTION linkwork_version_by_referral() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP <> 'DELETE' THEN
-        PERFORM linkwork_bump_version((SELECT service_id FROM referrals_referral WHERE id = NEW.referral_id));
-    END IF;
-    IF TG_OP <> 'INSERT' THEN
-        PERFORM linkwork_bump_version((SELECT service_id FROM referrals_referral WHERE id = OLD.referral_id));
+        EXECUTE lookup INTO target USING OLD;
+        PERFORM linkwork_bump_version(target);
     END IF;
     RETURN NULL;
 END;
@@ -92,18 +86,19 @@ $$;
 """
 
 
-def _trigger(table: str, function: str) -> str:
+def _trigger(table: str, function: str, *args: str) -> str:
+    arguments = ", ".join(f"'{a}'" for a in args)
     return (
         f"CREATE CONSTRAINT TRIGGER linkwork_data_version AFTER INSERT OR UPDATE OR DELETE ON {table} "
-        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {function}();"
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {function}({arguments});"
     )
 
 
 FORWARD = "\n".join(
     [FUNCTIONS]
     + [_trigger(t, "linkwork_version_by_service") for t in BY_SERVICE]
-    + [_trigger(t, "linkwork_version_by_case") for t in BY_CASE]
-    + [_trigger(t, "linkwork_version_by_referral") for t in BY_REFERRAL]
+    + [_trigger(t, "linkwork_version_via_parent", "clients_case", "case_id") for t in BY_CASE]
+    + [_trigger(t, "linkwork_version_via_parent", "referrals_referral", "referral_id") for t in BY_REFERRAL]
     + [_trigger(t, "linkwork_version_shared") for t in SHARED]
 )
 REVERSE = "\n".join(
@@ -112,8 +107,7 @@ REVERSE = "\n".join(
         f"DROP FUNCTION IF EXISTS {f};"
         for f in (
             "linkwork_version_shared()",
-            "linkwork_version_by_referral()",
-            "linkwork_version_by_case()",
+            "linkwork_version_via_parent()",
             "linkwork_version_by_service()",
             "linkwork_bump_version(uuid)",
         )
