@@ -56,6 +56,8 @@ class SearchResult:
     origin: PostcodeArea | None = None
     unknown_postcode: bool = False
     problems: list[str] = field(default_factory=list)
+    total: int | None = None  # every match, when ``services`` is one page of them
+    pagination: Any = None  # linkwork.pagination.Pagination, for the page links
 
 
 def distance_km(lat: float, lng: float) -> Any:
@@ -72,6 +74,14 @@ def search_services(*, user: Any, search: Search, limit: int = 100) -> SearchRes
     """Directory search for link workers: free text (PostgreSQL full-text, ranked), category, day and time of
     day, free only, accessibility needs, open to new members, and distance from a postcode where coordinates
     are known. Three queries whatever the directory size: services, schedules, and the postcode."""
+    result, qs = search_queryset(user=user, search=search)
+    result.services = list(qs[:limit])
+    return result
+
+
+def search_queryset(*, user: Any, search: Search) -> tuple[SearchResult, QuerySet[CommunityService]]:
+    """The search as an ordered queryset (to page through) and a result holding what it found out on the way
+    (the postcode's place, or that the postcode is unknown)."""
     qs = directory_for(user=user).prefetch_related(
         Prefetch("schedules", queryset=Schedule.objects.order_by("opens_at"))
     )
@@ -109,8 +119,7 @@ def search_services(*, user: Any, search: Search, limit: int = 100) -> SearchRes
             if search.within_km:
                 qs = qs.filter(distance__lte=search.within_km)
             order.insert(0, F("distance").asc(nulls_last=True))
-    result.services = list(qs.order_by(*order, "name")[:limit])
-    return result
+    return result, qs.order_by(*order, "name")
 
 
 def service_for_user(user: Any, service_id: UUID, *, write: bool = False) -> CommunityService:

@@ -93,6 +93,24 @@ def test_search_query_count_does_not_grow(world: World, django_assert_num_querie
         selectors.search_services(user=world.link_worker, search=search)
 
 
+def test_results_come_a_page_at_a_time_nearest_first_with_the_true_total(client, world: World) -> None:
+    PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
+    for i in range(25):
+        make(world, f"Group {i:02d}", latitude=53.80 + i / 1000, longitude=-1.55)
+    login(client, world.link_worker)
+    url = reverse("community:directory")
+    first = client.get(url, {"postcode": "LS1 4AP"})
+    names = [s.name for s in first.context["result"].services]
+    assert names == [f"Group {i:02d}" for i in range(20)]
+    page = first.content.decode()
+    assert "25 results" in page and "Showing 1 to 20, nearest first" in page
+    assert 'aria-label="Pages of results"' in page
+    second = client.get(url, {"postcode": "LS1 4AP", "page": "2"})
+    assert [s.name for s in second.context["result"].services] == [f"Group {i:02d}" for i in range(20, 25)]
+    # Nonsense page numbers give the first page, not an error.
+    assert client.get(url, {"postcode": "LS1 4AP", "page": "<script>"}).status_code == 200
+
+
 # --- Quality checks and connections -------------------------------------------------------------------------
 @pytest.fixture
 def case(world: World):
