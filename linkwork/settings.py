@@ -90,6 +90,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # Marks the user verified once they have given a one-time code in this session; the next middleware sends
     # anyone who must use two-factor authentication, and has not yet, to enrol or give a code.
+    # Renews the idle timeout at most once a minute, instead of writing the session on every request.
+    "linkwork.accounts.middleware.SessionRenewalMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "linkwork.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -231,8 +233,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-SESSION_COOKIE_AGE = 30 * 60  # idle timeout: renewed on every request
-SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_AGE = 30 * 60  # idle timeout: renewed at most once a minute (SessionRenewalMiddleware)
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

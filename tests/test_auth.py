@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from django.core import mail
@@ -168,6 +169,46 @@ def test_keepalive_renews_the_idle_session_and_needs_a_sign_in(client, world: Wo
     response = client.get(reverse("accounts:keepalive"))
     assert response.status_code == 204 and response.content == b""
     assert client.session.get_expiry_age() == 30 * 60
+
+
+def _expiry(client) -> dt.datetime:
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key).expire_date
+
+
+def test_the_idle_timeout_is_renewed_at_most_once_a_minute_and_still_signs_people_out(client, world: World) -> None:
+    import time_machine
+
+    start = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False) as clock:
+        login(client, world.link_worker)
+        home = reverse("notifications:inbox")
+        assert client.get(home).status_code == 200
+        first = _expiry(client)
+        clock.shift(dt.timedelta(seconds=30))
+        assert client.get(home).status_code == 200
+        assert _expiry(client) == first  # no write within the minute
+        clock.shift(dt.timedelta(seconds=31))
+        assert client.get(home).status_code == 200
+        renewed = _expiry(client)
+        assert renewed == start + dt.timedelta(seconds=61) + dt.timedelta(minutes=30)
+        # Keepalive renews at once, whatever the minute.
+        clock.shift(dt.timedelta(seconds=5))
+        assert client.get(reverse("accounts:keepalive")).status_code == 204
+        assert _expiry(client) == renewed + dt.timedelta(seconds=5)
+        # 30 idle minutes later the session has gone.
+        clock.shift(dt.timedelta(minutes=30, seconds=1))
+        response = client.get(home)
+        assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+
+
+def test_a_signed_out_visit_makes_no_session(client, db) -> None:
+    from django.contrib.sessions.models import Session
+
+    client.get(reverse("accounts:login"))
+    client.get(reverse("accessibility"))
+    assert Session.objects.count() == 0
 
 
 def test_the_sign_in_page_explains_a_timed_out_session(client, db) -> None:
