@@ -27,6 +27,7 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.db.models import Sum
 from django.utils import timezone
 
 from linkwork import db_router
@@ -49,7 +50,10 @@ def versions(service_ids: Iterable[Any], *, using: str | None = None) -> tuple[t
     found = dict(
         DataVersion.objects.using(using or db_router.read_alias())
         .filter(scope__in=scopes)
-        .values_list("scope", "version")
+        .values("scope")
+        .annotate(total=Sum("version"))
+        .order_by()
+        .values_list("scope", "total")
     )
     return tuple((str(scope), found.get(scope, 0)) for scope in scopes)
 

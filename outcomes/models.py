@@ -206,17 +206,21 @@ class SupervisionAction(models.Model):
 
 class DataVersion(models.Model):
     """How many times a service's data has changed (``scope`` is the service's id; the nil UUID stands for data
-    every service shares: the directory, organisations, postcodes). Written only by PostgreSQL triggers
-    (migration 0004), at commit, so that every write, bulk updates and raw SQL included, is counted; read by
-    ``outcomes.freshness`` to key cached aggregates so they are never served after the data under them changed."""
+    every service shares: the directory, organisations, postcodes), kept as 16 counters per scope (``shard``, by
+    database connection) that readers add up, so concurrent commits to one service do not queue on one row.
+    Written only by PostgreSQL triggers (migration 0004), at commit, so that every write, bulk updates and raw SQL
+    included, is counted; read by ``outcomes.freshness`` to key cached aggregates so they are never served after
+    the data under them changed."""
 
-    scope = models.UUIDField(primary_key=True)
+    scope = models.UUIDField()
+    shard = models.SmallIntegerField(default=0)
     version = models.BigIntegerField(default=0)
     changed_at = models.DateTimeField()
 
     class Meta:
         # Written by triggers only: Django must not add columns or defaults the triggers do not know.
         default_permissions = ()
+        constraints = [models.UniqueConstraint(fields=["scope", "shard"], name="dataversion_scope_shard")]
 
     def __str__(self) -> str:
-        return f"{self.scope}: {self.version}"
+        return f"{self.scope}/{self.shard}: {self.version}"

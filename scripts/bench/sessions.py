@@ -7,6 +7,7 @@ Needs Django set up (``django_side`` or the tests)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -30,13 +31,30 @@ def signed_in_session(user: Any) -> str:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django_otp import DEVICE_ID_SESSION_KEY
 
+    from linkwork.accounts.middleware import RENEWED_KEY
+
     session = import_module(settings.SESSION_ENGINE).SessionStore()
     session[SESSION_KEY] = user._meta.pk.value_to_string(user)
     session[BACKEND_SESSION_KEY] = BACKEND
     session[HASH_SESSION_KEY] = user.get_session_auth_hash()
     session[DEVICE_ID_SESSION_KEY] = verified_device(user).persistent_id
+    session[RENEWED_KEY] = int(time.time())  # as sign-in stamps it (SessionRenewalMiddleware)
     session.create()
     return session.session_key
+
+
+def renewed_now(session_key: str) -> None:
+    """Mark the session renewed now, as someone active for the past minute would have it: their next requests
+    do not write it (SessionRenewalMiddleware renews at most once a minute)."""
+    from importlib import import_module
+
+    from django.conf import settings
+
+    from linkwork.accounts.middleware import RENEWED_KEY
+
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+    session[RENEWED_KEY] = int(time.time())
+    session.save()
 
 
 def csrf_secret() -> str:
