@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,45 +16,10 @@ from django.views.decorators.http import require_POST
 
 from linkwork.accounts.access import access_for, role_required
 from linkwork.accounts.api_clients import api_client_create, api_client_revoke
-from linkwork.accounts.models import ApiClient, Organisation, OrganisationKind, Role
+from linkwork.accounts.models import ApiClient, Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from linkwork.forms import form_helper
-
-
-class ApiClientForm(forms.Form):
-    name = forms.CharField(
-        label="System name",
-        max_length=150,
-        help_text="For example: EMIS Web at Riverside Surgery",
-        error_messages={"required": "Enter the name of the system that will use the key"},
-    )
-    route = forms.ChoiceField(
-        label="Which organisation sends referrals with it, and to which service?",
-        widget=forms.RadioSelect,
-        error_messages={"required": "Select the organisation the key is for"},
-    )
-
-    def __init__(self, *args: Any, services: list[Organisation], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.routes = {
-            f"{org.pk}:{service.pk}": (org, service)
-            for service in services
-            for org in service.partners.filter(
-                kind__in=(OrganisationKind.PRACTICE, OrganisationKind.AGENCY), is_active=True
-            ).order_by("name")
-        }
-        self.fields["route"].choices = [
-            (key, f"{org.name} to {service.name}" if len(services) > 1 else org.name)
-            for key, (org, service) in self.routes.items()
-        ]
-        self.helper = form_helper("Create key")
-
-    def clean_route(self) -> tuple[Organisation, Organisation]:
-        route = self.routes.get(self.cleaned_data["route"])
-        if route is None:
-            raise forms.ValidationError("Select the organisation the key is for")
-        return route
+from referrals.forms import ApiClientForm
 
 
 def _clients_for(user: Any) -> Any:

@@ -29,6 +29,7 @@ from linkwork.accounts.models import ApiClient
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
 from referrals import fhir
+from referrals.coded_events import coded_events
 from referrals.fhir import Problem
 from referrals.models import Channel, Referral
 from referrals.services import referral_submit
@@ -208,8 +209,6 @@ def _coded_resources(request: HttpRequest, code: str) -> HttpResponse:
     """Coded events for the client's practice as FHIR resources: accepted referrals as Procedures, declines as
     Observations (a 'situation' concept). ``?recorded=false`` for those not yet marked recorded; ``?date=geYYYY-MM-DD``
     for those since a date."""
-    from referrals.coded_events import coded_events
-
     client: ApiClient = request.api_client  # type: ignore[attr-defined]
     pending = request.GET.get("recorded", "").lower() == "false"
     since = None

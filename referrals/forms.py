@@ -12,7 +12,7 @@ from django import forms
 from django.utils import timezone
 
 from clients.models import Case, Client, ClosureReason
-from linkwork.accounts.models import Organisation, User
+from linkwork.accounts.models import Organisation, OrganisationKind, User
 from linkwork.forms import DateInputField, Field, Fieldset, Submit, form_helper
 from linkwork.nhs import normalise_nhs_number
 from linkwork.validators import normalise_phone, normalise_postcode, validate_person_name
@@ -583,3 +583,38 @@ class GPRecordingMarkForm(forms.Form):
     service's check (``coded_event_services.gp_recording_mark``)."""
 
     referral = UUIDListField(error_messages={"required": "Select the events you have recorded in the GP record"})
+
+
+class ApiClientForm(forms.Form):
+    name = forms.CharField(
+        label="System name",
+        max_length=150,
+        help_text="For example: EMIS Web at Riverside Surgery",
+        error_messages={"required": "Enter the name of the system that will use the key"},
+    )
+    route = forms.ChoiceField(
+        label="Which organisation sends referrals with it, and to which service?",
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select the organisation the key is for"},
+    )
+
+    def __init__(self, *args: Any, services: list[Organisation], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.routes = {
+            f"{org.pk}:{service.pk}": (org, service)
+            for service in services
+            for org in service.partners.filter(
+                kind__in=(OrganisationKind.PRACTICE, OrganisationKind.AGENCY), is_active=True
+            ).order_by("name")
+        }
+        self.fields["route"].choices = [
+            (key, f"{org.name} to {service.name}" if len(services) > 1 else org.name)
+            for key, (org, service) in self.routes.items()
+        ]
+        self.helper = form_helper("Create key")
+
+    def clean_route(self) -> tuple[Organisation, Organisation]:
+        route = self.routes.get(self.cleaned_data["route"])
+        if route is None:
+            raise forms.ValidationError("Select the organisation the key is for")
+        return route
