@@ -101,6 +101,55 @@ def test_the_caseload_shows_only_my_open_cases_with_contact_counts(client, world
     assert "Clara Closed" not in page
 
 
+def test_each_caseload_line_says_status_contact_gap_next_step_and_window(client, world: World) -> None:
+    """The caseload lines are worked out in Python (for speed): they must still say what the page always said."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from clients.models import AlertKind, ClientAlert
+
+    today = timezone.localdate()
+    seen = factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        client__given_name="Seen",
+        client__family_name="Lately",
+        window_end=dt.date(2031, 1, 9),
+    )
+    factories.ContactFactory(
+        case=seen, at=timezone.now() - dt.timedelta(days=1, hours=1), follow_up_on=dt.date(2030, 3, 4)
+    )
+    ClientAlert.objects.create(client=seen.client, kind=AlertKind.LONE_WORKER, raised_by=world.link_worker)
+    ClientAlert.objects.create(
+        client=seen.client, kind=AlertKind.NO_PHONE, raised_by=world.link_worker, resolved_at=timezone.now()
+    )
+    overdue = factories.ActiveCaseFactory(
+        client__service=world.service, link_worker=world.link_worker, client__family_name="Overdue"
+    )
+    factories.PausedCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        start_date=today - dt.timedelta(weeks=20),
+        window_end=today - dt.timedelta(days=1),
+    )
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:caseload")).text
+    assert page.count('class="nhsuk-table__row"') == 4
+    assert f'<a href="{reverse("clients:case", args=[seen.pk])}">Seen Lately</a>' in page
+    assert f'<a href="{reverse("clients:case", args=[overdue.pk])}">' in page
+    assert page.count("Risk to lone workers") == 1
+    assert "Do not contact by phone" not in page  # resolved
+    assert "1 day ago" in page and "days ago" not in page
+    assert "None yet" in page  # never contacted
+    assert "4 Mar 2030" in page and "ends 9 Jan 2031" in page
+    weeks = (dt.date(2031, 1, 9) - today).days // 7
+    assert f"{weeks} weeks left" in page and "0 weeks left" in page
+    for tag, label in (("green", "Active"), ("orange", "Contact overdue"), ("grey", "Paused"), ("red", "Window ended")):
+        assert f'<strong class="nhsuk-tag nhsuk-tag--{tag}">{label}</strong>' in page
+
+
 def test_my_referrals_shows_my_organisation_only_and_the_local_title(client, world: World) -> None:
     factories.AcceptedReferralFactory(
         service=world.service, source_organisation=world.practice, given_name="Ours", family_name="Accepted"
