@@ -520,3 +520,25 @@ def test_it_renders_single_fields_formsets_and_containers() -> None:
     assert by_class(page, "lw-more")
     [group] = by_class(page, "nhsuk-button-group")
     assert [e.name for e in group.children if not isinstance(e, str)] == ["button", "a"]
+
+
+def test_widget_attributes_are_escaped_and_true_false_none_handled() -> None:
+    """The pack writes a widget's other attributes in Python (linkwork.accounts.templatetags.nhsuk_forms): a
+    value with quotes or markup stays inside its attribute, True is a bare attribute, False and None none."""
+    from linkwork.accounts.templatetags.nhsuk_forms import nhsuk_attrs
+
+    written = nhsuk_attrs(
+        {
+            "class": "ignored",
+            "required": True,
+            "aria-describedby": "x",
+            "autocomplete": "name",
+            "data-x": '"><script>alert(1)</script>',
+            "disabled": True,
+            "readonly": False,
+            "placeholder": None,
+            "maxlength": 20,
+        },
+        "maxlength",
+    )
+    assert written == ' autocomplete="name" data-x="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" disabled'
