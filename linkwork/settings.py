@@ -178,6 +178,10 @@ else:
         "store_processed": False,
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Sessions are read from Redis and written through to PostgreSQL: a query fewer on every page, and a lost or
+# emptied cache loses no one's session (Django reads the database then). Without Redis, the database alone: a
+# cache in each process's memory would keep a signed-out session alive in the other processes.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if REDIS_URL else "db")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 # No task is lost to a worker dying mid-run: a task is acknowledged only once it has finished, and one whose

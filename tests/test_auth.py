@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -55,6 +56,34 @@ def test_sign_out_is_a_post_and_ends_the_session(client, world: World) -> None:
     response = client.post(reverse("accounts:logout"))
     assert response.status_code == 302
     assert client.get(reverse("clients:caseload")).status_code == 302
+
+
+def test_sessions_are_read_from_redis_and_kept_in_the_database_and_signing_out_ends_both(
+    client, world: World
+) -> None:
+    """cached_db sessions: a page reads the session from Redis, not PostgreSQL; emptying the cache signs no one
+    out (the database still has it); a session taken by someone else stops working the moment its owner signs
+    out, from the cache and the database alike."""
+    from django.contrib.sessions.models import Session
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    login(client, world.link_worker)
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("accounts:profile")).status_code == 200
+    assert not [q for q in queries.captured_queries if "django_session" in q["sql"]]
+    assert Session.objects.filter(session_key=key).exists()
+    cache.clear()
+    assert client.get(reverse("accounts:profile")).status_code == 200
+    stolen = Client()
+    stolen.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert stolen.get(reverse("accounts:profile")).status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert stolen.get(reverse("accounts:profile")).status_code == 302
+    assert not Session.objects.filter(session_key=key).exists()
 
 
 def test_the_session_id_changes_when_signing_in(client, world: World) -> None:
