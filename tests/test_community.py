@@ -8,6 +8,8 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,13 +85,13 @@ def test_search_query_count_does_not_grow(world: World, django_assert_num_querie
     PostcodeArea.objects.create(postcode="LS14AP", latitude=53.8, longitude=-1.55)
     search = selectors.Search(text="group", day="MO", postcode="LS1 4AP")
     world.link_worker._linkwork_access = None
-    # memberships, linked services, postcode, services, their schedules
-    with django_assert_num_queries(5):
+    # memberships, linked services, postcode, services (the cards show no schedules rows)
+    with django_assert_num_queries(4):
         selectors.search_services(user=world.link_worker, search=search)
     for i in range(40):
         schedule(make(world, f"More group {i}"), "MO", 10)
     world.link_worker._linkwork_access = None
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         selectors.search_services(user=world.link_worker, search=search)
 
 
@@ -109,6 +111,69 @@ def test_results_come_a_page_at_a_time_nearest_first_with_the_true_total(client,
     assert [s.name for s in second.context["result"].services] == [f"Group {i:02d}" for i in range(20, 25)]
     # Nonsense page numbers give the first page, not an error.
     assert client.get(url, {"postcode": "LS1 4AP", "page": "<script>"}).status_code == 200
+
+
+def test_paging_past_the_end_shows_the_last_page_and_the_true_total(client, world: World) -> None:
+    for i in range(25):
+        make(world, f"Group {i:02d}")
+    make(world, "Knit and natter", description="Knitting and chat")
+    login(client, world.link_worker)
+    url = reverse("community:directory")
+    for page in ("9", "0", "-1"):  # past the end, and below the first: the last page, as Paginator does
+        response = client.get(url, {"q": "group", "page": page})
+        assert [s.name for s in response.context["result"].services] == [f"Group {i:02d}" for i in range(20, 25)]
+        assert "25 results" in response.text and "Showing 21 to 25" in response.text
+    response = client.get(url, {"q": "group", "page": "2"})
+    assert response.context["result"].total == 25 and len(response.context["result"].services) == 5
+    nothing = client.get(url, {"q": "gardening"})
+    assert nothing.context["result"].total == 0 and "Nothing matches" in nothing.text
+
+
+def test_same_named_services_page_in_a_stable_order(client, world: World) -> None:
+    for _ in range(25):
+        make(world, "Walking group")
+    login(client, world.link_worker)
+    url = reverse("community:directory")
+    pages = [client.get(url, {"q": "walking", "page": page}).context["result"].services for page in ("1", "2")]
+    assert len({s.pk for s in pages[0] + pages[1]}) == 25  # none repeated, none skipped
+
+
+def test_the_callout_counts_every_overdue_review_but_lists_ten(client, world: World) -> None:
+    for i in range(12):
+        factories.UncheckedServiceFactory(provider__service=world.service, name=f"Unchecked {i:02d}")
+    login(client, world.link_worker)
+    overdue = client.get(reverse("community:directory")).context["overdue"]
+    assert overdue.count == 12
+    assert [s.name for s in overdue.first] == [f"Unchecked {i:02d}" for i in range(10)]
+
+
+def test_directory_search_page_query_count_does_not_grow(client, world: World) -> None:
+    PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
+    search = {"q": "group", "categories": ["peer_support", "befriending"], "postcode": "LS1 4AP", "within_km": "25"}
+    login(client, world.link_worker)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse("community:directory"), search)
+        assert response.status_code == 200 and response.context["result"].total == CommunityService.objects.count()
+        return len(ctx.captured_queries)
+
+    def add(n: int) -> None:
+        for i in range(n):
+            factories.UncheckedServiceFactory(
+                provider__service=world.service,
+                name=f"Peer group {i}",
+                categories=["peer_support"],
+                latitude=53.80 + i / 1000,
+                longitude=-1.55,
+            )
+
+    add(3)
+    # user, two-factor device, memberships, linked services, postcode, the page of services with their total and
+    # organisations, the overdue reviews with their count, unread notifications (the session comes from the cache)
+    assert count() == 8
+    add(40)  # three pages of results, and more overdue reviews than the callout lists
+    assert count() == 8
 
 
 # --- Quality checks and connections -------------------------------------------------------------------------

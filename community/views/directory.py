@@ -44,7 +44,9 @@ def run_search(request: HttpRequest, **defaults: Any) -> tuple[forms.SearchForm,
     result, matches = selectors.search_queryset(user=request.user, search=search)
     # A page of results at a time, with the true total: a link worker reads the nearest few, and the cards
     # were most of the page's time (100 of them took ~60 ms to render at ICB scale, make bench).
-    result.pagination = paginate(request, matches, per_page=RESULTS_PER_PAGE)
+    # The page and the total come in one query (selectors.PageWithTotal).
+    page_with_total = selectors.PageWithTotal(matches, page=request.GET.get("page"), per_page=RESULTS_PER_PAGE)
+    result.pagination = paginate(request, page_with_total, per_page=RESULTS_PER_PAGE)
     result.services = list(result.pagination.items)
     result.total = result.pagination.page.paginator.count
     return form, result
@@ -55,7 +57,9 @@ def directory(request: HttpRequest) -> HttpResponse:
     form, result = run_search(request)
     if result is None and not request.GET:
         result = selectors.SearchResult(
-            services=list(selectors.directory_for(user=request.user).prefetch_related("schedules")[:100])
+            services=list(
+                selectors.directory_for(user=request.user).defer("search_vector").order_by("name", "pk")[:100]
+            )
         )
     return render(
         request,
