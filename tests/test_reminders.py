@@ -741,6 +741,27 @@ def test_the_page_lists_the_users_reminders_with_links_and_the_header_counts_the
     assert unread_count(user=world.link_worker) == 1
 
 
+def test_the_header_count_adds_unread_notifications_to_reminders_due_for_that_user_only(
+    world: World, due: Reminder, today: None
+) -> None:
+    """The count's SQL is compiled once a process with stand-in values (notifications.selectors._unread_sql):
+    each call must still count this user's own, on this day."""
+    from django.utils import timezone
+
+    from linkwork.notifications.models import Notification
+
+    Notification.objects.create(user=world.link_worker, title="Unread")
+    Notification.objects.create(user=world.link_worker, title="Read", read_at=timezone.now())
+    Notification.objects.create(user=world.colleague, title="Someone else's")
+    assert unread_count(user=world.link_worker) == 2  # the unread notification and the reminder due
+    assert unread_count(user=world.colleague) == 1
+    assert unread_count(user=world.supervisor) == 0
+    Reminder.objects.filter(pk=due.pk).update(status=ReminderStatus.SNOOZED, snoozed_until=dt.date(2026, 6, 11))
+    assert unread_count(user=world.link_worker) == 1
+    with on(2026, 6, 11, 10):
+        assert unread_count(user=world.link_worker) == 2
+
+
 @pytest.mark.parametrize(
     "persona", ["colleague", "other_link_worker", "referrer", "supervisor", "manager", "commissioner", "admin"]
 )
