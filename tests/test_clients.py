@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clients import selectors, services
 from clients.models import CaseStatus, Contact, PlanVersion
@@ -459,6 +459,95 @@ def test_editing_the_record_keeps_input_on_error(client, world: World, case) -> 
     assert 'value="Nonie"' in response.text
 
 
+# --- The case page --------------------------------------------------------------------------------------------
+def _shown(moment: dt.datetime | dt.date, format: str = "j M Y") -> str:
+    """As the template's date filter shows it, in UK time."""
+    if isinstance(moment, dt.datetime):
+        moment = timezone.localtime(moment)
+    return dateformat.format(moment, format)
+
+
+def test_the_case_page_shows_what_is_recorded_on_the_case(client, world: World, case) -> None:
+    today = timezone.localdate()
+    referral = factories.AcceptedReferralFactory(service=world.service, case=case)
+    contact = factories.ContactFactory(
+        case=case,
+        at=at(3, hour=14),
+        duration_minutes=25,
+        notes="Talked about the garden",
+        next_step="Call the allotment society",
+        follow_up_on=today + dt.timedelta(days=7),
+    )
+    attempt = factories.ContactFactory(
+        case=case, at=at(1), attempted_only=True, duration_minutes=0, recorded_by=world.colleague
+    )
+    services.what_matters_save(
+        case=case, by=world.link_worker, expected_version=0, what_matters="My garden", strengths="Patient"
+    )
+    goals = [{"goal": "Get out twice a week", "actions": [{"what": "Try the Wednesday walk", "who": "Nora"}]}]
+    services.plan_save(case=case, by=world.link_worker, expected_version=0, review_on=None, goals=goals)
+    services.plan_save(
+        case=case, by=world.colleague, expected_version=1, review_on=today + dt.timedelta(days=30), goals=goals
+    )
+    walk = factories.CommunityServiceFactory(provider__service=world.service, name="Wednesday walk")
+    connected = services.connection_create(case=case, by=world.link_worker, service=walk, status="referred")
+    planned = services.home_visit_schedule(
+        case=case, by=world.link_worker, planned_start=timezone.now() + dt.timedelta(days=2), expected_minutes=45
+    )
+    visiting = services.home_visit_check_in(
+        visit=services.home_visit_schedule(
+            case=case, by=world.link_worker, planned_start=timezone.now(), expected_minutes=45
+        ),
+        by=world.link_worker,
+    )
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:case", args=[case.pk])).text
+
+    assert f"with {world.link_worker.full_name}" in page
+    assert f'Contact 1 of 6–12</p>\n    <p class="nhsuk-card__description">last on {_shown(contact.at)}' in page
+    assert f'>{_shown(contact.follow_up_on, "j M")}</p>\n    <p class="nhsuk-card__description">next planned' in page
+    # The strip: day 17 and day 19 of a 91-day window, on a 1000-unit axis.
+    assert '<circle cx="187" cy="30" r="9" class="lw-timeline__contact"/>' in page
+    assert '<circle cx="209" cy="30" r="9" class="lw-timeline__attempt"/>' in page
+    assert f"{_shown(attempt.at)} at {_shown(attempt.at, 'H:i')}: Phone <strong" in page
+    assert f"recorded by {world.colleague.full_name}" in page
+    assert f"{_shown(contact.at)} at 14:00: Phone</h3>" in page
+    assert f"25 minutes · recorded by {world.link_worker.full_name}" in page
+    assert "Talked about the garden" in page
+    assert f"<strong>Next:</strong> Call the allotment society by {_shown(contact.follow_up_on)}" in page
+    assert page.index(_shown(attempt.at) + " at") < page.index(_shown(contact.at) + " at 14:00")  # newest first
+    assert "My garden" in page and "Patient" in page
+    assert (
+        f"Version 2, saved {_shown(today)} by {world.colleague.full_name}. "
+        f"Next review {_shown(today + dt.timedelta(days=30))}."
+    ) in page
+    assert 'Get out twice a week<br><span class="nhsuk-body-s">Try the Wednesday walk (Nora)</span>' in page
+    assert (
+        f'<a href="{reverse("clients:connection", args=[connected.pk])}">Wednesday walk</a> '
+        f"({walk.provider.name}): <strong>Referred or introduced</strong>"
+    ) in page
+    assert f'<a href="{reverse("clients:visit", args=[visiting.pk])}">checked in, not yet out</a>' in page
+    assert f'<a href="{reverse("clients:visit", args=[planned.pk])}">planned</a>' in page
+    assert f'<a href="{reverse("clients:client", args=[case.client.pk])}">Full record</a>' in page
+    for name in ["contact_new", "visit_new", "what_matters", "plan_edit", "plan_history", "pause", "extend"]:
+        assert f'href="{reverse(f"clients:{name}", args=[case.pk])}"' in page, name
+    assert reverse("clients:reassign", args=[case.pk]) not in page  # for managers
+    assert f'href="{reverse("referrals:detail", args=[referral.pk])}">Close the case' in page
+
+
+def test_the_case_page_of_a_new_case_says_nothing_is_recorded(client, world: World, case) -> None:
+    case.link_worker = None
+    case.save()
+    login(client, world.manager)
+    page = client.get(reverse("clients:case", args=[case.pk])).text
+    assert "with no one yet" in page
+    assert "Contact 0 of 6–12" in page and "no contact yet" in page and "Not planned" in page
+    assert "No contacts yet." in page and "<circle" not in page
+    assert "Not recorded yet." in page and "No plan yet." in page and "None yet." in page
+    assert "Home visits" not in page and "Close the case" not in page
+    assert reverse("clients:reassign", args=[case.pk]) in page
+
+
 # --- Query counts --------------------------------------------------------------------------------------------
 def _count(client, url: str) -> int:
     with CaptureQueriesContext(connection) as ctx:
@@ -466,14 +555,24 @@ def _count(client, url: str) -> int:
     return len(ctx.captured_queries)
 
 
-def test_the_case_page_query_count_does_not_grow_with_contacts(client, world: World, case) -> None:
+def test_the_case_page_query_count_does_not_grow_with_what_it_lists(client, world: World, case) -> None:
     login(client, world.link_worker)
     url = reverse("clients:case", args=[case.pk])
     factories.ContactFactory(case=case)
     small = _count(client, url)
-    for _ in range(25):
+    for n in range(25):
         factories.ContactFactory(case=case)
-    assert _count(client, url) == small
+        walk = factories.CommunityServiceFactory(provider__service=world.service)
+        services.connection_create(case=case, by=world.link_worker, service=walk)
+        services.home_visit_schedule(case=case, by=world.link_worker, planned_start=at(n), expected_minutes=30)
+        services.alert_raise(client=case.client, by=world.link_worker, kind="other", detail=f"Alert {n}")
+        services.plan_save(
+            case=case, by=world.link_worker, expected_version=n, review_on=None, goals=[{"goal": f"Goal {n}"}]
+        )
+    services.what_matters_save(case=case, by=world.link_worker, expected_version=0, what_matters="The garden")
+    # user, two-factor device, memberships + linked services, the case with everything its page lists, audit
+    # insert, unread notifications, wellbeing measures (the session comes from the cache)
+    assert _count(client, url) == small <= 8
 
 
 # --- Deprivation lookup -----------------------------------------------------------------------------------------

@@ -650,8 +650,8 @@ def test_the_case_section_query_count_does_not_grow_with_measures(client, world:
     url = reverse("clients:case", args=[case.pk])
     take(case, world.link_worker, "ucla3", "baseline", ucla(2, 2, 2))
     small = _count(client, url)
-    # The section adds three queries whatever it shows: the assessments with their instruments, the
-    # instruments' items, and the GP figures.
+    # The section adds one query whatever it shows: the assessments, their instruments with their items, and the
+    # GP figures, together.
     take(case, world.link_worker, "ucla3", "follow_up", ucla(1, 2, 1))
     take(case, world.link_worker, "swemwbs", "baseline", swemwbs(3, 3, 3, 3, 3, 3, 3))
     take(case, world.link_worker, "swemwbs", "follow_up", swemwbs(4, 4, 4, 4, 4, 4, 4))
@@ -661,16 +661,20 @@ def test_the_case_section_query_count_does_not_grow_with_measures(client, world:
     assert _count(client, url) == small
 
 
-def test_the_section_adds_three_queries_to_the_case_page(client, world: World, case) -> None:
+def test_the_section_adds_one_query_to_the_case_page(client, world: World, case) -> None:
     from django.template import Context, Template
 
     take(case, world.link_worker, "ucla3", "baseline", ucla(2, 2, 2))
+    take(case, world.link_worker, "ons4", "baseline", ons4(3, 5, 7, 7))
+    services.system_use_record(case=case, by=world.link_worker, period="before", gp_appointments=6, ae_attendances=1)
     template = Template('{% include "outcomes/measures/_case_section.html" %}')
     with CaptureQueriesContext(connection) as ctx:
         html = template.render(Context({"case": case, "client": case.client, "can_write": True}))
-    # 1. assessments with their instruments, 2. the instruments' items, 3. GP and A&E figures.
-    assert len(ctx.captured_queries) == 3, [q["sql"] for q in ctx.captured_queries]
+    # The assessments, their instruments with their items, and the GP and A&E figures, as one JSON object.
+    assert len(ctx.captured_queries) == 1, [q["sql"] for q in ctx.captured_queries]
     assert "UCLA 3-item loneliness scale" in html
+    assert "7 (High)" in html  # an ONS4 item with its band, from the instrument's items
+    assert "6 GP appointments, 1 A&amp;E attendance" in html
 
 
 def test_site_admins_can_add_instruments_and_choose_a_services(client, world) -> None:

@@ -13,39 +13,36 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import forms, selectors, services
-from clients.models import Case, WhatMatters
+from clients.models import WhatMatters
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
+from linkwork.links import object_url
 
-
-def case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    access = access_for(request.user)
-    contacts, points = selectors.timeline(case)
-    plan = getattr(case, "plan", None) if hasattr(case, "plan") else None
-    return {
-        "case": case,
-        "client": case.client,
-        "contacts": contacts,
-        "points": points,
-        "weeks_left": selectors.weeks_left(case),
-        "what_matters": WhatMatters.objects.filter(case=case).first(),
-        "plan": plan,
-        "plan_version": plan.versions.first() if plan else None,
-        "visits": case.home_visits.order_by("-planned_start")[:5],
-        "connections": case.connections.select_related("service__provider"),
-        "can_write": case.service_id in access.service_ids(*selectors.WRITE_ROLES),
-        "is_manager": case.service_id in access.service_ids(Role.SERVICE_MANAGER),
-        "referral": case.referrals.order_by("received_at").first(),
-        "today": timezone.localdate(),
-        **extra,
-    }
+# The pages of a case that its page links to (``links.pause``, ...).
+CASE_LINKS = (
+    "contact_new",
+    "visit_new",
+    "what_matters",
+    "plan_edit",
+    "plan_print",
+    "plan_history",
+    "find_service",
+    "pause",
+    "resume",
+    "extend",
+    "reassign",
+    "flag_raise",
+    "concern_raise",
+    "case_supervision",
+)
 
 
 @role_required(*SERVICE_ROLES)
 def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
-    case = selectors.case_for_user(request.user, case_id)
+    page = selectors.case_page_for_user(request.user, case_id)
+    case = page.case
     covering = case.link_worker_id != request.user.pk
     audit_record(
         request=request,
@@ -53,7 +50,25 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         obj=case,
         summary="Case viewed" + (" (not their own)" if covering else ""),
     )
-    return render(request, "clients/case.html", case_context(request, case))
+    access = access_for(request.user)
+    context = {
+        "case": case,
+        "client": case.client,
+        "contacts": page.contacts,
+        "points": page.points,
+        "link_worker": page.link_worker,
+        "what_matters": page.what_matters,
+        "plan_version": page.plan_version,
+        "visits": page.visits,
+        "connections": page.connections,
+        "referral_id": page.referral_id,
+        "links": {"client": object_url("clients:client", case.client_id)}
+        | {name: object_url(f"clients:{name}", case.pk) for name in CASE_LINKS},
+        "weeks_left": selectors.weeks_left(case),
+        "can_write": case.service_id in access.service_ids(*selectors.WRITE_ROLES),
+        "is_manager": case.service_id in access.service_ids(Role.SERVICE_MANAGER),
+    }
+    return render(request, "clients/case.html", context)
 
 
 @role_required(*selectors.WRITE_ROLES)

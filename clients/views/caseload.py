@@ -1,12 +1,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 
 from clients import selectors
@@ -14,6 +12,7 @@ from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
+from linkwork.links import object_url
 
 FILTERS = {
     "": "All open cases",
@@ -22,12 +21,6 @@ FILTERS = {
     "paused": "Paused",
 }
 SORT_LABELS = {"window": "Window end", "last_contact": "Last contact (longest ago first)", "name": "Name"}
-
-
-def _day(day: dt.date) -> str:
-    """ "3 Nov 2026", as the date filter's "j M Y" shows it (English month names: an England-only service),
-    without its per-call cost, which over two dates a row was a tenth of the page."""
-    return f"{day.day} {day:%b %Y}"
 
 
 @dataclass(frozen=True)
@@ -47,14 +40,11 @@ class Row:
     ends: str
 
 
-PLACEHOLDER = uuid.UUID(int=0)
-
-
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def caseload_row(case, *, now: dt.datetime, today: dt.date, case_url: str) -> Row:  # noqa: ANN001 - from caseload_for
+def caseload_row(case, *, now: dt.datetime, today: dt.date) -> Row:  # noqa: ANN001 - a Case from caseload_for
     days = (now - case.last_contact_at).days if case.last_contact_at else None
     if case.status == "paused":
         tag, status = "grey", "Paused"
@@ -65,16 +55,16 @@ def caseload_row(case, *, now: dt.datetime, today: dt.date, case_url: str) -> Ro
     else:
         tag, status = "green", "Active"
     return Row(
-        url=case_url.replace(str(PLACEHOLDER), str(case.pk)),
+        url=object_url("clients:case", case.pk),
         name=case.client.full_name,
         alerts=[alert.get_kind_display() for alert in case.client.open_alerts],
         tag=tag,
         status=status,
         contacts=case.contact_count,
         last_contact="None yet" if days is None else f"{_plural(days, 'day')} ago",
-        next_planned=_day(case.next_follow_up) if case.next_follow_up else "Not planned",
+        next_planned=selectors.short_date(case.next_follow_up) if case.next_follow_up else "Not planned",
         weeks_left=f"{_plural(selectors.weeks_left(case, today), 'week')} left",
-        ends=_day(case.window_end),
+        ends=selectors.short_date(case.window_end),
     )
 
 
@@ -105,12 +95,11 @@ def caseload(request: HttpRequest) -> HttpResponse:
         summary=f"Caseload of {worker.full_name}: {len(cases)} cases",
     )
     now, today = timezone.now(), timezone.localdate()
-    case_url = reverse("clients:case", args=[PLACEHOLDER])  # once, not once a row
     return render(
         request,
         "clients/caseload.html",
         {
-            "rows": [caseload_row(case, now=now, today=today, case_url=case_url) for case in cases],
+            "rows": [caseload_row(case, now=now, today=today) for case in cases],
             "worker": worker,
             "workers": workers,
             "filters": FILTERS,
