@@ -68,9 +68,17 @@ def code_digest(*sources: ModuleType | Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def key_for(name: str, *, service_ids: Iterable[Any], parts: Any, code: tuple[ModuleType | Path, ...]) -> str:
+def key_for(
+    name: str,
+    *,
+    service_ids: Iterable[Any],
+    parts: Any,
+    code: tuple[ModuleType | Path, ...],
+    known_versions: tuple[tuple[str, int], ...] | None = None,
+) -> str:
     service_ids = list(service_ids)
-    raw = repr((name, code_digest(*code), timezone.localdate().isoformat(), versions(service_ids), parts))
+    now = known_versions if known_versions is not None else versions(service_ids)
+    raw = repr((name, code_digest(*code), timezone.localdate().isoformat(), now, parts))
     return f"linkwork:fresh:{name}:{hashlib.sha256(raw.encode()).hexdigest()}"
 
 
@@ -81,10 +89,13 @@ def cached(
     service_ids: Iterable[Any],
     parts: Any,
     code: tuple[ModuleType | Path, ...],
+    known_versions: tuple[tuple[str, int], ...] | None = None,
 ) -> T:
     """``compute()``'s value for these services and ``parts`` (anything with a stable ``repr``: dates, ids,
-    filter values), from the cache while no data under it has changed."""
-    key = key_for(name, service_ids=service_ids, parts=parts, code=code)
+    filter values), from the cache while no data under it has changed. ``known_versions``: the services'
+    ``versions()`` as read for another value of the same page, so that both are keyed on one reading (and the
+    page reads them once)."""
+    key = key_for(name, service_ids=service_ids, parts=parts, code=code, known_versions=known_versions)
     value = cache.get(key, _MISSING)
     if value is not _MISSING:
         return value

@@ -148,6 +148,7 @@ class Dashboard:
     flow_total: FlowRow = field(default_factory=lambda: FlowRow(name="All sources", is_total=True))
     flags: list[CaseSupervisionFlag] = field(default_factory=list)
     concerns: list[SafeguardingConcern] = field(default_factory=list)
+    versions: tuple[tuple[str, int], ...] = ()  # the services' data versions the figures were read at
 
     @property
     def waiting_referrals(self) -> int:
@@ -168,6 +169,16 @@ def _days(later: str, earlier: str) -> Func:
     return Func(
         F(later) - F(earlier), template="EXTRACT(EPOCH FROM %(expressions)s) / 86400.0", output_field=FloatField()
     )
+
+
+# The fields of a flag or concern the dashboard shows: whose case, held by whom, raised by whom and when.
+FLAG_FIELDS = (
+    "raised_at",
+    "case__client__given_name",
+    "case__client__family_name",
+    "case__link_worker__full_name",
+    "raised_by__full_name",
+)
 
 
 def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, today: date | None = None) -> Dashboard:
@@ -213,14 +224,21 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
             flow_total=flow.flow_total,
         )
 
+    board.versions = freshness.versions(service_ids)
     cached = freshness.cached(
-        "dashboard", figures, service_ids=service_ids, parts=parts, code=(sys.modules[__name__], sv)
+        "dashboard",
+        figures,
+        service_ids=service_ids,
+        parts=parts,
+        code=(sys.modules[__name__], sv),
+        known_versions=board.versions,
     )
     _worker_rows(board, service_ids, cached)
     board.trends, board.months = cached.trends, cached.months
     board.flow, board.flow_total = cached.flow, cached.flow_total
-    board.flags = list(sv.open_flags(service_ids=service_ids, filters=filters))
-    board.concerns = list(sv.undecided_concerns(service_ids=service_ids))
+    # Only what the dashboard lists of each: four whole rows a flag cost more to build than to fetch.
+    board.flags = list(sv.open_flags(service_ids=service_ids, filters=filters).only(*FLAG_FIELDS, "question"))
+    board.concerns = list(sv.undecided_concerns(service_ids=service_ids).only(*FLAG_FIELDS))
     return board
 
 

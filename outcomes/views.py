@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from linkwork import db_router
-from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
+from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
@@ -36,7 +36,48 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         object_type="outcomes.dashboard",
         summary=f"Caseload dashboard: {len(board.flags)} flags, {len(board.concerns)} concerns shown",
     )
-    return render(request, "outcomes/dashboard.html", {"form": form, "board": board})
+    return render(
+        request, "outcomes/dashboard.html", {"form": form, "board": board, "figures": _figures(request, board)}
+    )
+
+
+DASHBOARD_FIGURES = ("_glance.html", "_figures.html", "_worker_row.html", "_trend.html", "_flow_row.html")
+
+
+def _figures(request: HttpRequest, board: selectors.Dashboard) -> dict[str, str]:
+    """The dashboard's cards, table of link workers, trends and referral flow, as HTML: some 300 drill-down links
+    took most of the page's time to render. They are made from the cached figures, the link workers' names and
+    the local title for a link worker, so the HTML is cached on all three (outcomes.freshness): a new figure, a
+    renamed link worker or another filter renders afresh. Flags and concerns stay outside, read every time."""
+    from outcomes import supervision_selectors as sv
+
+    title = link_worker_title(access_for(request.user).services(*SERVICE_ROLES, Role.REFERRER))
+    context = {"board": board, "link_worker_title": title, "period": board.filters.period}
+    context["practice"] = board.practice_param
+
+    def render_figures() -> dict[str, str]:
+        return {part: render_to_string(f"outcomes/supervision/_{part}.html", context) for part in ("glance", "figures")}
+
+    names = tuple((row.worker.pk if row.worker else None, row.name) for row in board.rows)
+    html = freshness.cached(
+        "dashboard-html",
+        render_figures,
+        service_ids=sv.supervision_service_ids(request.user),
+        parts=(
+            board.filters.period,
+            board.practice_param,
+            board.filters.worker.pk if board.filters.worker else None,
+            board.filters.unassigned,
+            board.filters.other_sources,
+            board.span,
+            title,
+            names,
+        ),
+        code=(selectors, sv, sys.modules[__name__], *(SUPERVISION_TEMPLATES / name for name in DASHBOARD_FIGURES)),
+        known_versions=board.versions,
+    )
+    # Our own templates' output, autoescaped when it was rendered.
+    return {"glance": mark_safe(html["glance"]), "tables": mark_safe(html["figures"])}  # noqa: S308  # nosec B308 B703
 
 
 @role_required(*REPORT_ROLES)
@@ -125,6 +166,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 CHARTS = ("referrals_by_source", "referrals_by_reason", "contacts_per_case", "connections_by_category")
 TABLES_TEMPLATE = Path(settings.BASE_DIR) / "templates" / "outcomes" / "_report_tables.html"
+SUPERVISION_TEMPLATES = Path(settings.BASE_DIR) / "templates" / "outcomes" / "supervision"
 
 
 def _shown(sections: list[Any], suppressed: bool) -> list[Any]:

@@ -58,9 +58,7 @@ def test_sign_out_is_a_post_and_ends_the_session(client, world: World) -> None:
     assert client.get(reverse("clients:caseload")).status_code == 302
 
 
-def test_sessions_are_read_from_redis_and_kept_in_the_database_and_signing_out_ends_both(
-    client, world: World
-) -> None:
+def test_sessions_are_read_from_redis_and_kept_in_the_database_and_signing_out_ends_both(client, world: World) -> None:
     """cached_db sessions: a page reads the session from Redis, not PostgreSQL; emptying the cache signs no one
     out (the database still has it); a session taken by someone else stops working the moment its owner signs
     out, from the cache and the database alike."""

@@ -8,6 +8,7 @@ week began on Monday 16 March and the 12 weeks of trends begin on Monday 29 Dece
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from zoneinfo import ZoneInfo
 
@@ -471,6 +472,27 @@ def test_the_dashboard_shows_a_new_case_at_once_though_its_figures_are_cached(cl
     make_case(world, world.link_worker, start=d(3, 2), contacts=[d(3, 3)], practice=world.practice)
     after = client.get(reverse("outcomes:dashboard")).context["board"].totals
     assert after.active == active_before + 1
+
+
+def test_the_dashboards_cached_html_changes_with_its_figures_names_and_filters(client, world: World) -> None:
+    """The cards, link worker table, trends and flow are cached as HTML (outcomes.views._figures): the page must
+    still show a new case, a renamed link worker and another period at once."""
+    login(client, world.supervisor)
+    make_case(world, world.link_worker, start=d(3, 1), contacts=[d(3, 2)], practice=world.practice)
+
+    def active_cases() -> str:
+        page = client.get(reverse("outcomes:dashboard")).text
+        return re.findall(r'aria-label="(\d+) active cases, Service total"', page)[0]  # the first card
+
+    assert active_cases() == "1"
+    make_case(world, world.link_worker, start=d(3, 2), contacts=[d(3, 3)], practice=world.practice)
+    assert active_cases() == "2"
+    world.link_worker.full_name = "Amira Khan-Renamed"
+    world.link_worker.save()
+    page = client.get(reverse("outcomes:dashboard")).text
+    assert "Amira Khan-Renamed" in page
+    other = client.get(reverse("outcomes:dashboard"), {"period": "last_month"}).text
+    assert "period=last_month" in other and "period=last_month" not in page
 
 
 def test_40_link_workers_and_10000_active_cases_render_in_well_under_a_second(client, world: World) -> None:
