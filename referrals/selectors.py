@@ -86,6 +86,20 @@ class QueueRow:
     overdue: bool
 
 
+QUEUE_FIELDS = (
+    "reference",
+    "received_at",
+    "channel",
+    "given_name",
+    "family_name",
+    "interpreter_needed",
+    "language",
+    "risk_information",
+    "service__triage_alert_working_days",
+    "source_organisation__name",
+)
+
+
 def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organisation], list[QueueRow]]:
     """New referrals to the user's services, oldest first, with how many working days each has waited and
     flags: possible duplicate (of an open referral or an open case), risk information, interpreter."""
@@ -103,6 +117,9 @@ def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organ
     referrals = (
         Referral.objects.filter(service__in=[s.pk for s in services], status=ReferralStatus.NEW)
         .select_related("service", "source_organisation")
+        # Only what a queue line shows: whole referrals (free text, addresses, the person's story) cost more to
+        # build than to fetch, for a service with a few hundred waiting.
+        .only(*QUEUE_FIELDS)
         .annotate(possible_duplicate=Exists(other_open) | Exists(open_case))
         .order_by("received_at")
     )
