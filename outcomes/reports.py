@@ -559,10 +559,13 @@ def scope_parts(scope: Scope) -> tuple[Any, ...]:
     return (scope.start, scope.end, scope.pcn.pk if scope.pcn else None, scope.practice.pk if scope.practice else None)
 
 
-def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
+def build(
+    scope: Scope, *, known_versions: tuple[tuple[str, int], ...] | None = None
+) -> list[tuple[str, str, list[Table]]]:
     """Every section. Read from the read replica when one is configured (``linkwork.db_router``), and cached
     until the data of any service in scope (or the shared directory and organisations) changes
-    (``outcomes.freshness``): the figures are aggregates, so nothing identifiable is cached."""
+    (``outcomes.freshness``): the figures are aggregates, so nothing identifiable is cached. ``known_versions``:
+    the scope's data versions if the caller has read them (from the replica) for something else it caches."""
     with db_router.replica_reads():
         return freshness.cached(
             "report",
@@ -570,6 +573,7 @@ def build(scope: Scope) -> list[tuple[str, str, list[Table]]]:
             service_ids=scope.service_ids,
             parts=scope_parts(scope),
             code=(sys.modules[__name__],),
+            known_versions=known_versions,
         )
 
 
