@@ -62,3 +62,19 @@ def test_access_is_loaded_once_per_request(world: World, django_assert_num_queri
     with django_assert_num_queries(2):
         access_for(world.referrer).service_ids(Role.REFERRER)
         access_for(world.referrer).roles
+
+
+def test_service_staff_access_takes_one_query_and_linked_services_still_come_for_other_organisations(
+    world: World, django_assert_num_queries
+) -> None:
+    """A link worker's organisation is the service: no second query for linked services (every page pays it).
+    Someone who also belongs to a practice still gets that practice's linked services."""
+    with django_assert_num_queries(1):
+        assert access_for(world.link_worker).service_ids(Role.LINK_WORKER) == {world.service.pk}
+    Membership.objects.create(user=world.supervisor, organisation=world.practice, role=Role.REFERRER)
+    linked = {s.pk for s in world.practice.services.all()}
+    assert linked
+    with django_assert_num_queries(2):
+        access = access_for(world.supervisor)
+        assert access.service_ids(Role.SUPERVISOR) == {world.service.pk}
+        assert access.service_ids(Role.REFERRER) == linked

@@ -85,13 +85,14 @@ def test_search_query_count_does_not_grow(world: World, django_assert_num_querie
     PostcodeArea.objects.create(postcode="LS14AP", latitude=53.8, longitude=-1.55)
     search = selectors.Search(text="group", day="MO", postcode="LS1 4AP")
     world.link_worker._linkwork_access = None
-    # memberships, linked services, postcode, services (the cards show no schedules rows)
-    with django_assert_num_queries(4):
+    # memberships (a link worker's organisation is the service: no linked services), postcode, services (the cards
+    # show no schedules rows)
+    with django_assert_num_queries(3):
         selectors.search_services(user=world.link_worker, search=search)
     for i in range(40):
         schedule(make(world, f"More group {i}"), "MO", 10)
     world.link_worker._linkwork_access = None
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         selectors.search_services(user=world.link_worker, search=search)
 
 
@@ -169,11 +170,12 @@ def test_directory_search_page_query_count_does_not_grow(client, world: World) -
             )
 
     add(3)
-    # user, two-factor device, memberships, linked services, postcode, the page of services with their total and
-    # organisations, the overdue reviews with their count, unread notifications (the session comes from the cache)
-    assert count() == 8
+    # user, two-factor device, memberships (no linked services for a link worker), postcode, the page of services
+    # with their total and organisations, the overdue reviews with their count, unread notifications (the session
+    # comes from the cache)
+    assert count() == 7
     add(40)  # three pages of results, and more overdue reviews than the callout lists
-    assert count() == 8
+    assert count() == 7
 
 
 # --- Quality checks and connections -------------------------------------------------------------------------

@@ -1025,7 +1025,7 @@ def test_the_page_takes_the_same_number_of_queries_for_more_reminders(client, wo
     assert Reminder.objects.filter(recipient=world.link_worker).count() == 6
     # The user and their two-factor device (the session comes from Redis); the user's outstanding reminders (rule,
     # object); services with their settings; who works there; SAVEPOINT; the first-contact rule for those cases; the
-    # reminders to reconcile; RELEASE; the reminders listed; the notifications; the user's roles (memberships,
-    # linked services); the email choice; the header count (one query). The session is not written: it was
-    # renewed less than a minute ago (SessionRenewalMiddleware).
-    assert page_queries() == small == 15
+    # reminders to reconcile; RELEASE; the reminders listed; the notifications; the user's roles (memberships: a
+    # link worker needs no linked services); the email choice; the header count (one query). The session is not
+    # written: it was renewed less than a minute ago (SessionRenewalMiddleware).
+    assert page_queries() == small == 14

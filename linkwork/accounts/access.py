@@ -15,6 +15,7 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 
 from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role
@@ -79,16 +80,19 @@ class Access:
 
 
 def access_for(user: User | Any) -> Access:
-    """The user's roles, cached on the user object for the rest of the request (two queries)."""
+    """The user's roles, cached on the user object for the rest of the request: one query, and a second for the
+    services linked to a practice, agency or commissioner the user belongs to. Staff of a service (most users,
+    on every page) need no second query: their organisation is the service."""
     if not getattr(user, "is_authenticated", False):
         return Access()
     cached = getattr(user, "_linkwork_access", None)
     if cached is None:
         memberships = list(
-            Membership.objects.filter(user=user, organisation__is_active=True)
-            .select_related("organisation")
-            .prefetch_related("organisation__services")
+            Membership.objects.filter(user=user, organisation__is_active=True).select_related("organisation")
         )
+        linking = [m.organisation for m in memberships if m.organisation.kind != OrganisationKind.SERVICE]
+        if linking:
+            prefetch_related_objects(linking, "services")
         cached = Access(memberships=memberships, is_superuser=user.is_superuser)
         user._linkwork_access = cached
     return cached

@@ -30,7 +30,8 @@ def nhsuk_attrs(attrs: Mapping[str, Any] | None, skip: str = "") -> SafeString:
             if value is True
             else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
         )
-    return mark_safe("".join(parts))  # noqa: S308  # nosec B308, B703: every name and value escaped above
+    # Every name and value is escaped above.
+    return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703
 
 
 @register.simple_tag(takes_context=True)
