@@ -10,7 +10,7 @@ from django import forms
 from django.utils import timezone
 
 from linkwork.accounts.models import Organisation, OrganisationKind
-from linkwork.forms import DateInputField
+from linkwork.forms import DateInputField, ListedModelChoiceField
 from outcomes.reports import last_quarter
 
 PERIODS = [
@@ -39,13 +39,13 @@ class ReportForm(forms.Form):
     period = forms.ChoiceField(label="Period", choices=PERIODS, initial="last_quarter")
     start = DateInputField(label="From", required=False, not_future=True, help_text="For example, 1 4 2026")
     end = DateInputField(label="To", required=False, not_future=True, help_text="For example, 30 6 2026")
-    service = forms.ModelChoiceField(
+    service = ListedModelChoiceField(
         label="Service", queryset=Organisation.objects.none(), required=False, empty_label="All my services"
     )
-    pcn = forms.ModelChoiceField(
+    pcn = ListedModelChoiceField(
         label="Primary care network", queryset=Organisation.objects.none(), required=False, empty_label="All"
     )
-    practice = forms.ModelChoiceField(
+    practice = ListedModelChoiceField(
         label="GP practice", queryset=Organisation.objects.none(), required=False, empty_label="All"
     )
 
@@ -53,12 +53,14 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         ids = [s.pk for s in services]
         self.fields["service"].queryset = Organisation.objects.filter(pk__in=ids)
-        self.fields["pcn"].queryset = Organisation.objects.filter(
-            kind=OrganisationKind.PCN, services__in=ids
-        ).distinct()
-        self.fields["practice"].queryset = Organisation.objects.filter(
-            kind=OrganisationKind.PRACTICE, services__in=ids
-        ).distinct()
+        # The networks and practices as lists of names (a whole ICB has a hundred practices): the report needs
+        # only the chosen one's id and name.
+        self.fields["pcn"].queryset = (
+            Organisation.objects.filter(kind=OrganisationKind.PCN, services__in=ids).distinct().only("id", "name")
+        )
+        self.fields["practice"].queryset = (
+            Organisation.objects.filter(kind=OrganisationKind.PRACTICE, services__in=ids).distinct().only("id", "name")
+        )
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True

@@ -157,6 +157,15 @@ def test_service_staff_may_see_their_own_figures_unsuppressed(client, world: Wor
     assert response.context["suppressed"]
 
 
+def test_a_report_for_one_practice_names_it_and_counts_only_its_referrals(client, world: World, dataset) -> None:
+    """The practice list holds names only (report_forms): the chosen practice still scopes and names the report."""
+    login(client, world.manager)
+    response = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "practice": str(world.practice.pk)})
+    assert response.status_code == 200
+    assert f"referrals from {world.practice.name}" in response.text
+    assert response.context["scope"].practice == world.practice
+
+
 def test_downloads_carry_no_identifiable_data_and_neutralise_formulas(client, world: World, dataset) -> None:
     login(client, world.commissioner)
     zipped = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "format": "csv"})
@@ -252,3 +261,20 @@ def test_charts_download_as_svg_with_suppression(client, world: World, dataset) 
     assert ">10<" in svg and ">*<" in svg  # 10 from the practice; 2 self-referrals suppressed
     missing = client.get(reverse("outcomes:reports"), {"period": "last_12_months", "format": "svg", "chart": "nope"})
     assert missing.status_code == 404
+
+
+def test_the_report_filters_read_their_choices_with_plain_queries_not_a_server_side_cursor(world: World) -> None:
+    """linkwork.forms.ListedModelChoiceField: drawing a list is one plain query, never DECLARE ... CURSOR (three
+    round trips), and drawing it twice reads it once."""
+    from outcomes.report_forms import ReportForm
+
+    form = ReportForm({"period": "last_quarter", "practice": str(world.practice.pk)}, services=[world.service])
+    with CaptureQueriesContext(connection) as queries:
+        assert form.is_valid(), form.errors  # the chosen practice: one query
+        html = str(form["practice"])  # the list: one query
+        assert str(form["practice"]) == html  # drawn again from the same list
+    assert form.cleaned_data["practice"] == world.practice
+    assert f'value="{world.practice.pk}" selected' in html and world.practice.name in html
+    sql = [q["sql"] for q in queries.captured_queries]
+    assert not [s for s in sql if "CURSOR" in s]
+    assert len(sql) == 2

@@ -5,10 +5,20 @@ The crispy template pack itself lives in templates/nhsuk/ (CRISPY_TEMPLATE_PACK 
 
 from crispy_forms.helper import FormHelper
 
+from linkwork.forms.choices import ListedModelChoiceField
 from linkwork.forms.dates import DateInputField, DateInputWidget
 from linkwork.forms.layout import Button, ButtonGroup, Field, Fieldset, Submit
 
-__all__ = ["Button", "ButtonGroup", "DateInputField", "DateInputWidget", "Field", "Fieldset", "Submit"]
+__all__ = [
+    "Button",
+    "ButtonGroup",
+    "DateInputField",
+    "DateInputWidget",
+    "Field",
+    "Fieldset",
+    "ListedModelChoiceField",
+    "Submit",
+]
 
 
 def form_helper(submit: str | None = None, *, form_tag: bool = True, method: str = "post") -> FormHelper:
