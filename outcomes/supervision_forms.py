@@ -34,8 +34,10 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, allow_unassigned: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.practices = {str(p.pk): p for p in selectors.practices_for_supervision(user=user)}
-        self.workers = {str(w.pk): w for w in selectors.workers_for_supervision(user=user)}
+        # Names for the lists; the chosen practice or link worker is used by id and name only.
+        self.practices = {str(p.pk): p for p in selectors.practices_for_supervision(user=user).only("id", "name")}
+        workers = selectors.workers_for_supervision(user=user).only("id", "full_name", "email")
+        self.workers = {str(w.pk): w for w in workers}
         title = link_worker_title(access_for(user).services(*selectors.SUPERVISION_ROLES))
         practice_choices = [("", "All practices"), *((k, p.name) for k, p in self.practices.items())]
         if allow_unassigned:
