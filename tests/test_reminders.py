@@ -650,6 +650,24 @@ def test_one_digest_per_person_listing_everything_due(world: World, mailoutbox) 
         assert notification_services.digests_send() == 2
 
 
+def test_a_digest_run_opens_one_mail_connection_for_everyone(world: World, mailoutbox, monkeypatch) -> None:
+    """With SMTP each connection is a TCP and TLS handshake: the run opens one, not one per email."""
+    from django.core import mail as django_mail
+
+    opened = []
+
+    def counting(**kwargs: Any) -> Any:
+        opened.append(kwargs)
+        return django_mail.get_connection(**kwargs)
+
+    monkeypatch.setattr(notification_services, "get_connection", counting)
+    _two_for_the_link_worker_one_for_the_manager(world)
+    with on(2026, 6, 8, 7, 5):
+        assert notification_services.digests_send() == 2
+    assert len(mailoutbox) == 2
+    assert len(opened) == 1
+
+
 def test_digests_carry_no_clinical_detail(world: World, mailoutbox) -> None:
     with on(2026, 6, 1):
         case = case_for(world, start=dt.date(2026, 6, 1))

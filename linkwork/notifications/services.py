@@ -17,7 +17,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import get_connection, send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -287,24 +287,31 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     for reminder in due:
         by_user[reminder.recipient_id].append(reminder)
     sent = 0
-    for items in by_user.values():
-        user = items[0].recipient
-        try:
-            with transaction.atomic():
-                try:
-                    with transaction.atomic():
-                        Digest.objects.create(user=user, day=day, items=len(items))
-                except IntegrityError:
-                    continue  # someone else sent it
-                _send_digest(user, items, day)
-        except Exception:
-            logger.exception("Could not send the reminder digest to user %s; the next run retries", user.pk)
-            continue
-        sent += 1
+    links = {
+        "reminders_url": _absolute(reverse("notifications:inbox")),
+        "preferences_url": _absolute(reverse("notifications:preferences")),
+    }
+    # One connection to the mail server for the whole run, not one per email (with SMTP, a TCP and TLS
+    # handshake each). If it drops, that person's send fails and is retried by the next run, like any other.
+    with get_connection(fail_silently=False) as mail:
+        for items in by_user.values():
+            user = items[0].recipient
+            try:
+                with transaction.atomic():
+                    try:
+                        with transaction.atomic():
+                            Digest.objects.create(user=user, day=day, items=len(items))
+                    except IntegrityError:
+                        continue  # someone else sent it
+                    _send_digest(user, items, links, mail)
+            except Exception:
+                logger.exception("Could not send the reminder digest to user %s; the next run retries", user.pk)
+                continue
+            sent += 1
     return sent
 
 
-def _send_digest(user: Any, items: list[Reminder], day: dt.date) -> None:
+def _send_digest(user: Any, items: list[Reminder], links: dict[str, str], mail: Any) -> None:
     labels = dict(Rule.choices)
     groups: dict[str, list[dict[str, str]]] = defaultdict(list)
     for r in items:
@@ -316,12 +323,11 @@ def _send_digest(user: Any, items: list[Reminder], day: dt.date) -> None:
         "count": len(items),
         "groups": sorted(groups.items()),
         "service_name": settings.SERVICE_NAME,
-        "reminders_url": _absolute(reverse("notifications:inbox")),
-        "preferences_url": _absolute(reverse("notifications:preferences")),
+        **links,
     }
     subject = f"{settings.SERVICE_NAME}: {len(items)} reminder{'s' if len(items) != 1 else ''} due"
     body = render_to_string("notifications/email/digest.txt", context)
-    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email])
+    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email], connection=mail)
 
 
 def urgent_alerts_send(*, limit: int = 200) -> int:
