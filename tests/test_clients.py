@@ -326,6 +326,7 @@ def test_bad_contacts_are_explained_and_the_notes_kept(
     assert "There is a problem" in response.text
     assert message in response.text
     assert "Talked about the garden</textarea>" in response.text or "notes" in overrides
+    assert "Contacts so far: 0 of 6 to 12." in response.text  # the page shown again has the case's count
     assert not Contact.objects.exists()
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from clients import forms, selectors, services
-from clients.models import WhatMatters
+from clients.models import Case, WhatMatters
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
@@ -73,7 +73,14 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
 
 @role_required(*selectors.WRITE_ROLES)
 def contact_new(request: HttpRequest, case_id: UUID) -> HttpResponse:
-    case = selectors.case_for_user(request.user, case_id, write=True)
+    if request.method == "POST":
+        # Logging a contact needs the case, not the counts and alerts its form page shows (fetched only if the
+        # form has to be shown again): a link worker logs several a day, on a phone, after each call.
+        case = selectors.case_for_user(
+            request.user, case_id, write=True, cases=Case.objects.select_related("client", "link_worker", "service")
+        )
+    else:
+        case = selectors.case_for_user(request.user, case_id, write=True)
     form = forms.ContactForm(request.POST or None)
     if request.method == "POST":
         if form.is_valid():
@@ -92,6 +99,7 @@ def contact_new(request: HttpRequest, case_id: UUID) -> HttpResponse:
                 what = "Attempt logged" if contact.attempted_only else f"Contact {counted} of 6 to 12 logged"
                 messages.success(request, what)
                 return redirect("clients:case", case.pk)
+        case = selectors.case_for_user(request.user, case_id, write=True)
         return render(
             request, "clients/contact_form.html", {"case": case, "client": case.client, "form": form}, status=400
         )
