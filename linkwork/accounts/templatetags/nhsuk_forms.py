@@ -42,3 +42,31 @@ def nhsuk_choices(context: template.Context, field: Any) -> list[tuple[Any, str,
     if items:
         return [(item["option"], item["hint"], item["conditional"]) for item in items]
     return [(option, "", "") for option in field]
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_group_classes(context: template.Context) -> SafeString:
+    """The form group's extra classes: the error state, and the layout's ``wrapper_class``."""
+    field = context.get("field")
+    classes = ""
+    if context.get("form_show_errors") and field is not None and field.errors:
+        classes += " nhsuk-form-group--error"
+    wrapper = context.get("wrapper_class")
+    if wrapper:
+        classes += f" {conditional_escape(wrapper)}"
+    return mark_safe(classes)  # noqa: S308  # nosec B308 B703 - the one value from outside is escaped
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_describedby(context: template.Context, first: str = "") -> SafeString:
+    """` aria-describedby="..."`: ``first`` (a character count's message, say), then the hint, then the error
+    message, by id; nothing when there are none."""
+    field = context.get("field")
+    ids = [first] if first else []
+    if field is not None and field.help_text:
+        ids.append(f"{field.auto_id}-hint")
+    if context.get("form_show_errors") and field is not None and field.errors:
+        ids.append(f"{field.auto_id}-error")
+    if not ids:
+        return mark_safe("")  # noqa: S308  # nosec B308 B703
+    return mark_safe(f' aria-describedby="{conditional_escape(" ".join(ids))}"')  # noqa: S308  # nosec B308 B703
