@@ -70,3 +70,67 @@ def nhsuk_describedby(context: template.Context, first: str = "") -> SafeString:
     if not ids:
         return mark_safe("")  # noqa: S308  # nosec B308 B703
     return mark_safe(f' aria-describedby="{conditional_escape(" ".join(ids))}"')  # noqa: S308  # nosec B308 B703
+
+
+def _optional(field: Any) -> str:
+    return "" if field.field.required else " (optional)"
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_label(context: template.Context) -> SafeString:
+    """The field's label, "(optional)" when it is, as the page's heading when ``nhsuk_page_heading``."""
+    field = context.get("field")
+    if field is None or not field.label:
+        return mark_safe("")  # noqa: S308  # nosec B308 B703
+    classes = "nhsuk-label"
+    if context.get("nhsuk_label_size"):
+        classes += f" nhsuk-label--{conditional_escape(context.get('nhsuk_label_size'))}"
+    if context.get("label_class"):
+        classes += f" {conditional_escape(context.get('label_class'))}"
+    if context.get("form_show_labels") == False:  # noqa: E712 - as the template compared: None is not False
+        classes += " nhsuk-u-visually-hidden"
+    label = (
+        f'<label class="{classes}" for="{conditional_escape(field.id_for_label)}">'
+        f"{conditional_escape(field.label)}{_optional(field)}</label>"
+    )
+    if context.get("nhsuk_page_heading"):
+        label = f'<h1 class="nhsuk-label-wrapper">{label}</h1>'
+    return mark_safe(label)  # noqa: S308  # nosec B308 B703 - every value from outside is escaped
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_legend(context: template.Context) -> SafeString:
+    """A radios', checkboxes' or date's question as its fieldset's legend."""
+    field = context["field"]
+    classes = "nhsuk-fieldset__legend"
+    if context.get("nhsuk_label_size"):
+        classes += f" nhsuk-fieldset__legend--{conditional_escape(context.get('nhsuk_label_size'))}"
+    if context.get("form_show_labels") == False:  # noqa: E712 - as the template compared: None is not False
+        classes += " nhsuk-u-visually-hidden"
+    text = f"{conditional_escape(field.label)}{_optional(field)}"
+    if context.get("nhsuk_page_heading"):
+        text = f'<h1 class="nhsuk-fieldset__heading">{text}</h1>'
+    return mark_safe(f'<legend class="{classes}">{text}</legend>')  # noqa: S308  # nosec B308 B703
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_hint(context: template.Context) -> SafeString:
+    """The field's hint (help text is the project's own, so written as given), by id for aria-describedby."""
+    field = context.get("field")
+    if field is None or not field.help_text:
+        return mark_safe("")  # noqa: S308  # nosec B308 B703
+    hint = f'\n  <div class="nhsuk-hint" id="{conditional_escape(field.auto_id)}-hint">{field.help_text}</div>'
+    return mark_safe(hint)  # noqa: S308  # nosec B308 B703 - help text is ours, as |safe wrote it
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_error_message(context: template.Context) -> SafeString:
+    """The field's errors, one a line, after a visually hidden "Error:", by id for aria-describedby."""
+    field = context.get("field")
+    if not context.get("form_show_errors") or field is None or not field.errors:
+        return mark_safe("")  # noqa: S308  # nosec B308 B703
+    errors = "<br>".join(str(conditional_escape(error)) for error in field.errors)
+    return mark_safe(  # noqa: S308  # nosec B308 B703 - every error escaped
+        f'\n  <span class="nhsuk-error-message" id="{conditional_escape(field.auto_id)}-error">'
+        f'<span class="nhsuk-u-visually-hidden">Error: </span>{errors}</span>'
+    )
