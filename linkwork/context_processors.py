@@ -9,7 +9,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 
-from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title
+from linkwork.accounts.access import SERVICE_ROLES, access_for, local_link_worker_title
 from linkwork.accounts.models import Role
 from linkwork.accounts.two_factor import two_factor_required
 from linkwork.notifications.selectors import unread_count
@@ -60,7 +60,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         nav_items=items,
         nav_current=next((i for i in items if i.is_current(request.path)), None),
         user_roles=sorted(Role(r).label for r in access.roles),
-        link_worker_title=link_worker_title(access.services(*SERVICE_ROLES, Role.REFERRER)),
+        link_worker_title=local_link_worker_title(user),
         unread_notifications=unread_count(user=user),
     )
     return context

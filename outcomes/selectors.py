@@ -149,6 +149,8 @@ class Dashboard:
     flags: list[CaseSupervisionFlag] = field(default_factory=list)
     concerns: list[SafeguardingConcern] = field(default_factory=list)
     versions: tuple[tuple[str, int], ...] = ()  # the services' data versions the figures were read at
+    service_ids: set[UUID] = field(default_factory=set)  # the services the figures cover
+    key_parts: tuple[Any, ...] = ()  # the filters the figures were cached under
 
     @property
     def waiting_referrals(self) -> int:
@@ -198,7 +200,8 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
     )
     # The figures are aggregates over whole services: cached until a service's data changes (outcomes.freshness).
     # Names of link workers, flags and concerns are read afresh each time and never cached.
-    parts = (
+    board.service_ids = service_ids
+    board.key_parts = (
         filters.period,
         filters.practice.pk if filters.practice else None,
         filters.worker.pk if filters.worker else None,
@@ -229,7 +232,7 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
         "dashboard",
         figures,
         service_ids=service_ids,
-        parts=parts,
+        parts=board.key_parts,
         code=(sys.modules[__name__], sv),
         known_versions=board.versions,
     )

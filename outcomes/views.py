@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from linkwork import db_router
-from linkwork.accounts.access import SERVICE_ROLES, access_for, link_worker_title, role_required
+from linkwork.accounts.access import SERVICE_ROLES, access_for, local_link_worker_title, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from outcomes import downloads, freshness, reports, selectors, supervision_forms
+from outcomes import downloads, freshness, reports, selectors, supervision_forms, supervision_selectors
 from outcomes.report_forms import ReportForm
 
 REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
@@ -49,9 +49,7 @@ def _figures(request: HttpRequest, board: selectors.Dashboard) -> dict[str, str]
     took most of the page's time to render. They are made from the cached figures, the link workers' names and
     the local title for a link worker, so the HTML is cached on all three (outcomes.freshness): a new figure, a
     renamed link worker or another filter renders afresh. Flags and concerns stay outside, read every time."""
-    from outcomes import supervision_selectors as sv
-
-    title = link_worker_title(access_for(request.user).services(*SERVICE_ROLES, Role.REFERRER))
+    title = local_link_worker_title(request.user)
     context = {"board": board, "link_worker_title": title, "period": board.filters.period}
     context["practice"] = board.practice_param
 
@@ -62,18 +60,14 @@ def _figures(request: HttpRequest, board: selectors.Dashboard) -> dict[str, str]
     html = freshness.cached(
         "dashboard-html",
         render_figures,
-        service_ids=sv.supervision_service_ids(request.user),
-        parts=(
-            board.filters.period,
-            board.practice_param,
-            board.filters.worker.pk if board.filters.worker else None,
-            board.filters.unassigned,
-            board.filters.other_sources,
-            board.span,
-            title,
-            names,
+        service_ids=board.service_ids,
+        parts=(*board.key_parts, board.span, title, names),
+        code=(
+            selectors,
+            supervision_selectors,
+            sys.modules[__name__],
+            *(SUPERVISION_TEMPLATES / name for name in DASHBOARD_FIGURES),
         ),
-        code=(selectors, sv, sys.modules[__name__], *(SUPERVISION_TEMPLATES / name for name in DASHBOARD_FIGURES)),
         known_versions=board.versions,
     )
     # Our own templates' output, autoescaped when it was rendered.

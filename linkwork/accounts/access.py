@@ -121,6 +121,11 @@ def role_required(*roles: str) -> Callable[[Callable[..., HttpResponse]], Callab
     return decorator
 
 
+def local_link_worker_title(user: User | Any) -> str:
+    """What the user's services call a link worker (the header, the dashboard's table)."""
+    return link_worker_title(access_for(user).services(*SERVICE_ROLES, Role.REFERRER))
+
+
 def link_worker_title(services: Iterable[Organisation]) -> str:
     """The local name for a link worker: the service's own, when the user's services agree on one."""
     titles = {s.link_worker_title for s in services if s.link_worker_title}

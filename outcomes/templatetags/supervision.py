@@ -7,10 +7,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import template
-from django.urls import get_script_prefix, reverse
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from linkwork.links import page_url
 from outcomes.supervision_selectors import MEASURES
 
 register = template.Library()
@@ -28,17 +28,11 @@ def drill(value: Any, measure: str, who: str, text: str = "", **params: Any) -> 
         return shown
     query = escape(urlencode({"measure": measure, **{k: v for k, v in params.items() if v}}))
     label = f"{shown} {_measure_label(measure)}, {escape(who)}"
-    link = f'<a href="{_cases_url(get_script_prefix())}?{query}" aria-label="{label}">{shown}</a>'
+    link = f'<a href="{escape(page_url("supervision:cases"))}?{query}" aria-label="{label}">{shown}</a>'
     return mark_safe(link)  # noqa: S308  # nosec B308 B703 - every part is escaped above
 
 
-# The dashboard shows some 300 of these: reversing the URL, and lower-casing the label, once each rather than
-# once a number (the prefix is an argument so that a site mounted under another path still gets its own).
-@lru_cache(maxsize=8)
-def _cases_url(script_prefix: str) -> str:
-    return escape(reverse("supervision:cases"))
-
-
+# The dashboard shows some 300 of these: its label lower-cased once a measure, not once a number.
 @lru_cache(maxsize=64)
 def _measure_label(measure: str) -> str:
     return escape(MEASURES[measure].label.lower())
