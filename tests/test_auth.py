@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 
@@ -58,10 +57,13 @@ def test_sign_out_is_a_post_and_ends_the_session(client, world: World) -> None:
     assert client.get(reverse("clients:caseload")).status_code == 302
 
 
-def test_sessions_are_read_from_redis_and_kept_in_the_database_and_signing_out_ends_both(client, world: World) -> None:
-    """cached_db sessions: a page reads the session from Redis, not PostgreSQL; emptying the cache signs no one
-    out (the database still has it); a session taken by someone else stops working the moment its owner signs
-    out, from the cache and the database alike."""
+def test_sessions_are_read_from_redis_and_kept_in_the_database_and_signing_out_ends_both(
+    client, world: World, settings
+) -> None:
+    """cached_db sessions (the engine whenever Redis is configured, test_settings): a page reads the session from
+    the cache, not PostgreSQL; emptying the cache signs no one out (the database still has it); a session taken
+    by someone else stops working the moment its owner signs out, from the cache and the database alike."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     from django.contrib.sessions.models import Session
     from django.core.cache import cache
     from django.db import connection

@@ -114,3 +114,27 @@ def test_dates_are_stored_in_utc_and_shown_in_london_time(settings) -> None:
     with timezone.override("Europe/London"):
         rendered = Template("{{ moment|date }}").render(Context({"moment": moment}))
     assert rendered == "2 Jul 2026"
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "engine"),
+    [("redis://127.0.0.1:6379/0", "cached_db"), ("", "db")],
+)
+def test_sessions_are_cached_in_redis_only_when_redis_is_configured(redis_url: str, engine: str) -> None:
+    """With Redis, sessions are read from it and kept in PostgreSQL; without it, in PostgreSQL alone (a memory
+    cache in each process would let a signed-out session live on in the others)."""
+    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.SESSION_ENGINE)",
+        ],
+        cwd=ROOT,
+        env={**env, **_production(REDIS_URL=redis_url), "DJANGO_SETTINGS_MODULE": "linkwork.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"django.contrib.sessions.backends.{engine}"
