@@ -150,6 +150,20 @@ def test_each_caseload_line_says_status_contact_gap_next_step_and_window(client,
         assert f'<strong class="nhsuk-tag nhsuk-tag--{tag}">{label}</strong>' in page
 
 
+def test_caseload_lines_escape_what_people_typed(client, world: World) -> None:
+    """The lines are written in Python, not by the template's autoescaping: a name must still come out as text."""
+    factories.ActiveCaseFactory(
+        client__service=world.service,
+        link_worker=world.link_worker,
+        client__given_name='<script>alert("x")</script>',
+        client__family_name="O'Brien & Sons",
+    )
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:caseload")).text
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; O&#x27;Brien &amp; Sons</a>" in page
+
+
 def test_my_referrals_shows_my_organisation_only_and_the_local_title(client, world: World) -> None:
     factories.AcceptedReferralFactory(
         service=world.service, source_organisation=world.practice, given_name="Ours", family_name="Accepted"

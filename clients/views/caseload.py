@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from html import escape
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
 from clients import selectors
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
@@ -26,7 +28,9 @@ SORT_LABELS = {"window": "Window end", "last_contact": "Last contact (longest ag
 @dataclass(frozen=True)
 class Row:
     """One line of the caseload, worked out here rather than in the template: a busy link worker has a hundred
-    open cases, and per-row template logic (tags, filters, ``{% url %}``) was most of the page's time."""
+    open cases, and per-row template logic (tags, filters, ``{% url %}``) was most of the page's time. The line's
+    HTML is made here too (``rows_html``): a hundred lines of ten template variables each were still a third of
+    the page's time, for markup that never varies but for these values."""
 
     url: str
     name: str
@@ -38,6 +42,42 @@ class Row:
     next_planned: str
     weeks_left: str
     ends: str
+
+
+# One line of the caseload table (NHS.UK responsive table); rows_html escapes every value.
+ROW_HTML = """    <tr role="row" class="nhsuk-table__row">
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Person </span><a href="{}">{}</a>
+        {}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Status </span>
+        <strong class="nhsuk-tag nhsuk-tag--{}">{}</strong></td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Contacts </span>contact {} of 6–12</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Last contact </span>{}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Next planned </span>{}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Window </span>{}<br><span class="nhsuk-body-s">ends {}</span></td>
+    </tr>
+"""  # noqa: E501 - the markup as the page shows it
+
+
+def rows_html(rows: list[Row]) -> SafeString:
+    """The caseload table's lines: what a ``{% for %}`` over ``rows`` wrote, at a tenth of its cost. Every value
+    is a plain string or number, escaped here as Django's ``escape`` would (it is ``html.escape``), without its
+    per-call lazy-string wrapping: that wrapping was most of the cost of ``format_html`` over a thousand values."""
+    lines = []
+    for row in rows:
+        alerts = "".join(
+            f'<br><strong class="nhsuk-tag nhsuk-tag--red">{escape(alert)}</strong>' for alert in row.alerts
+        )
+        values = (row.url, row.name, alerts, row.tag, row.status, row.contacts, row.last_contact, row.next_planned)
+        lines.append(
+            ROW_HTML.format(
+                *(escape(str(v)) for v in values[:2]),
+                alerts,
+                *(escape(str(v)) for v in values[3:]),
+                escape(row.weeks_left),
+                escape(row.ends),
+            )
+        )
+    return mark_safe("".join(lines))  # noqa: S308  # nosec B308 B703 - every value escaped above
 
 
 def _plural(n: int, word: str) -> str:
@@ -95,11 +135,13 @@ def caseload(request: HttpRequest) -> HttpResponse:
         summary=f"Caseload of {worker.full_name}: {len(cases)} cases",
     )
     now, today = timezone.now(), timezone.localdate()
+    rows = [caseload_row(case, now=now, today=today) for case in cases]
     return render(
         request,
         "clients/caseload.html",
         {
-            "rows": [caseload_row(case, now=now, today=today) for case in cases],
+            "rows": rows,
+            "rows_html": rows_html(rows),
             "worker": worker,
             "workers": workers,
             "filters": FILTERS,
