@@ -21,4 +21,5 @@ RUN SECRET_KEY=build-only-build-only-build-only-build-only-build-only \
 
 USER linkwork
 EXPOSE 8000
-CMD ["gunicorn", "linkwork.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Workers, worker class, bind address and timeout: gunicorn.conf.py (WEB_CONCURRENCY sets the number of workers).
+CMD ["gunicorn", "linkwork.wsgi", "--access-logfile", "-"]

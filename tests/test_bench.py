@@ -183,3 +183,20 @@ def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> 
     # A second session reuses the device rather than piling up authenticators.
     sessions.signed_in_session(world.supervisor)
     assert world.supervisor.totpdevice_set.count() == 1
+
+
+def test_the_benchmark_serves_with_the_deployed_gunicorn_settings() -> None:
+    """make bench measures what is deployed (gunicorn.conf.py): sync workers, WEB_CONCURRENCY of them if set.
+    Options only for comparisons: --workers, and --threads above 1 for gthread."""
+    import os
+
+    from scripts.bench import run
+
+    env = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    cpus = len(os.sched_getaffinity(0))
+    assert run.gunicorn_settings(env, None, None) == {"worker_class": "sync", "workers": 2 * cpus, "threads": 1}
+    assert run.gunicorn_settings({**env, "WEB_CONCURRENCY": "3"}, None, None)["workers"] == 3
+    assert run.gunicorn_settings(env, 4, 2) == {"worker_class": "gthread", "workers": 4, "threads": 2}
+    before = dict(os.environ)
+    run.gunicorn_settings({"WEB_CONCURRENCY": "9"}, None, None)
+    assert dict(os.environ) == before  # this process's environment is left as it was

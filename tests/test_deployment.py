@@ -24,8 +24,9 @@ def test_compose_has_every_production_service() -> None:
 
 
 def test_every_variable_compose_sets_is_read_by_the_settings() -> None:
-    settings_source = (ROOT / "linkwork" / "settings.py").read_text()
-    read = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', settings_source))
+    """By Django's settings, or by gunicorn's (gunicorn.conf.py: WEB_CONCURRENCY)."""
+    sources = (ROOT / "linkwork" / "settings.py").read_text() + (ROOT / "gunicorn.conf.py").read_text()
+    read = set(re.findall(r'"([A-Z][A-Z0-9_]+)"', sources))
     env = _compose()["x-app"]["environment"]
     unread = sorted(name for name in env if name not in read)
     assert unread == []
@@ -37,6 +38,57 @@ def test_the_image_runs_as_an_unprivileged_user_and_collects_static_files() -> N
     assert "USER linkwork" in dockerfile
     assert "collectstatic" in dockerfile
     assert "--require-hashes requirements.txt" in dockerfile
+
+
+def _gunicorn_settings(*extra: str, **env: str) -> dict[str, str]:
+    """What gunicorn itself makes of gunicorn.conf.py, started from the project folder as the image starts it."""
+    import os
+    import subprocess
+    import sys
+
+    environ = {k: v for k, v in os.environ.items() if k not in ("WEB_CONCURRENCY", "GUNICORN_BIND")} | env
+    printed = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--print-config", *extra, "linkwork.wsgi"],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    return dict(re.findall(r"^(\w+)\s+= (.*)$", printed, re.MULTILINE))
+
+
+def test_gunicorn_serves_with_sync_workers_two_per_cpu_unless_told() -> None:
+    """The image, compose and make bench all start gunicorn from the project folder, so they all get these."""
+    import os
+
+    settings = _gunicorn_settings()
+    assert settings["worker_class"] == "sync"
+    assert settings["threads"] == "1"
+    assert settings["workers"] == str(2 * len(os.sched_getaffinity(0)))
+    assert settings["bind"] == "['0.0.0.0:8000']"
+    assert _gunicorn_settings(WEB_CONCURRENCY="7")["workers"] == "7"
+    assert _gunicorn_settings("--workers=2", WEB_CONCURRENCY="7")["workers"] == "2"  # the command line wins
+
+
+def test_the_image_and_compose_leave_gunicorns_settings_to_its_config() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    command = _compose()["services"]["web"]["command"]
+    for options in (dockerfile.split("CMD", 1)[1], " ".join(command)):
+        assert "--workers" not in options and "--worker-class" not in options and "--threads" not in options
+    assert _compose()["x-app"]["environment"]["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-3}"
+
+
+def test_the_load_balancer_buffers_for_the_sync_workers() -> None:
+    """A sync worker serves one request start to finish: Caddy takes in bodies and answers whole, so a slow
+    connection holds the proxy, not a worker. Its request buffer must hold the largest upload."""
+    from django.conf import settings
+
+    caddyfile = (ROOT / "deploy" / "Caddyfile").read_text()
+    request_mb = int(re.search(r"^\s*request_buffers (\d+)MB$", caddyfile, re.MULTILINE).group(1))
+    assert request_mb * 1024 * 1024 > settings.LINKWORK_MAX_UPLOAD_BYTES
+    assert re.search(r"^\s*response_buffers \d+MB$", caddyfile, re.MULTILINE)
 
 
 def test_static_files_collect_in_production_mode(tmp_path: Path) -> None:

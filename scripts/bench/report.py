@@ -192,7 +192,8 @@ def summary_markdown(results: dict[str, Any]) -> str:
         "",
         _wrap(
             f"Scale {run['scale']:g} (queries also counted at scale {run['small_scale']:g}); gunicorn "
-            f"{run['workers']} workers × {run['threads']} threads (gthread), production settings; wrk "
+            f"{run['workers']} {run.get('worker_class', 'gthread')} workers × {run['threads']} thread"
+            f"{'' if run['threads'] == 1 else 's'} (gunicorn.conf.py), production settings; wrk "
             f"{run['connections']} connections, {run['threads_wrk']} threads, {run['seconds']} s per page after "
             f"{run['warmup']} s warm-up. Floor = the page's own SQL replayed on a raw connection (psycopg, rows "
             "fetched, no Python between statements); 1 user ms = the same request in-process, one at a time "

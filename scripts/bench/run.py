@@ -19,6 +19,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import runpy
 import secrets
 import signal
 import socket
@@ -121,17 +122,36 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_gunicorn(env: dict[str, str], port: int, workers: int, threads: int) -> subprocess.Popen[bytes]:
+def gunicorn_settings(env: dict[str, str], workers: int | None, threads: int | None) -> dict[str, Any]:
+    """The worker class, workers and threads gunicorn will use: gunicorn.conf.py's, as deployed, unless the
+    command line asks otherwise (for comparisons: ``--threads 2`` serves with gthread)."""
+    saved = dict(os.environ)
+    try:
+        os.environ.clear()
+        os.environ.update(env)
+        config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    threads = threads or 1
+    return {
+        "worker_class": "gthread" if threads > 1 else config["worker_class"],
+        "workers": workers or config["workers"],
+        "threads": threads,
+    }
+
+
+def start_gunicorn(env: dict[str, str], port: int, served: dict[str, Any]) -> subprocess.Popen[bytes]:
     args = [
         PY,
         "-m",
         "gunicorn",
         "linkwork.wsgi",
+        f"--config={ROOT / 'gunicorn.conf.py'}",  # the deployed settings; only these options differ
         f"--bind=127.0.0.1:{port}",
-        f"--workers={workers}",
-        "--worker-class=gthread",
-        f"--threads={threads}",
-        "--timeout=120",
+        f"--workers={served['workers']}",
+        f"--worker-class={served['worker_class']}",
+        f"--threads={served['threads']}",
         "--no-control-socket",  # the default socket path is shared by every gunicorn on the machine
         f"--error-logfile={WORK / 'gunicorn.log'}",
     ]
@@ -334,8 +354,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=int, default=int(env("BENCH_SECONDS", "20")), help="wrk run per page")
     parser.add_argument("--warmup", type=int, default=3, help="wrk warm-up per page, seconds")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker")
+    parser.add_argument("--workers", type=int, help="gunicorn worker processes (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, help="threads per gunicorn worker: more than 1 serves with gthread")
     parser.add_argument("--only", default="", help="comma-separated page keys to load (default: all)")
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--no-readme", action="store_true", help="do not update README.md")
@@ -372,7 +392,8 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     log(f"Starting gunicorn on 127.0.0.1:{port}")
     started = dt.datetime.now(dt.UTC)
-    server = start_gunicorn(envs["large"], port, args.workers, args.threads)
+    served = gunicorn_settings(envs["large"], args.workers, args.threads)
+    server = start_gunicorn(envs["large"], port, served)
     loads: dict[str, dict[str, Any]] = {}
     only = {k for k in args.only.split(",") if k}
     try:
@@ -411,8 +432,7 @@ def main(argv: list[str] | None = None) -> int:
             "started": started.isoformat(),
             "scale": args.scale,
             "small_scale": args.small_scale,
-            "workers": args.workers,
-            "threads": args.threads,
+            **served,
             "connections": args.connections,
             "threads_wrk": min(2, args.connections),
             "seconds": args.seconds,
