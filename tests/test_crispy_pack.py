@@ -542,3 +542,46 @@ def test_widget_attributes_are_escaped_and_true_false_none_handled() -> None:
         "maxlength",
     )
     assert written == ' autocomplete="name" data-x="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" disabled'
+
+
+# The pack's option loop before nhsuk_options replaced it (crispy-forms' own optgroups filter), as the reference.
+OPTIONS_LOOP = Template(
+    "{% load crispy_forms_filters %}{% for group_name, options, index in field|optgroups %}{% if group_name %}"
+    '<optgroup label="{{ group_name }}">{% endif %}{% for option in options %}<option value="{{ option.value|'
+    "stringformat:'s' }}\"{% if option.selected %} selected{% endif %}>{{ option.label }}</option>{% endfor %}"
+    "{% if group_name %}</optgroup>{% endif %}{% endfor %}"
+)
+OPTIONS_FILTER = Template("{% load nhsuk_forms %}{{ field|nhsuk_options }}")
+
+
+class OptionsForm(forms.Form):
+    plain = forms.ChoiceField(choices=[("", "Any"), ("a", "A & B"), ("<b>", '"Quoted" <i>label</i>')])
+    grouped = forms.ChoiceField(
+        choices=[("", "Choose"), ("North", [("n1", "Leeds"), ("n2", "York")]), ("South", [("s1", "Bath")])]
+    )
+    many = forms.MultipleChoiceField(choices=[("1", "One"), ("2", "Two"), ("3", "Three")])
+    numbers = forms.TypedChoiceField(choices=[(1, "One"), (2, "Two")], coerce=int)
+    repeated = forms.ChoiceField(choices=[("x", "First x"), ("x", "Second x")])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        {"plain": "<b>", "grouped": "n2", "many": ["1", "3"], "numbers": "2", "repeated": "x"},
+        {"plain": "a", "grouped": "s1", "many": ["2"], "numbers": "1"},
+    ],
+)
+def test_select_options_are_written_as_the_packs_loop_wrote_them(data: dict | None) -> None:
+    """nhsuk_options writes the options in Python: the same HTML as the template loop, escaped, with every
+    chosen value selected (only the first match in a single select), and optgroups for grouped choices."""
+    form = OptionsForm(data)
+    for name in form.fields:
+        context = Context({"field": form[name]})
+        assert OPTIONS_FILTER.render(context) == OPTIONS_LOOP.render(context), name
+    html = OPTIONS_FILTER.render(Context({"field": form["plain"]}))
+    assert "&lt;b&gt;" in html and "<i>" not in html and "A &amp; B" in html
+    if data:
+        many = OPTIONS_FILTER.render(Context({"field": form["many"]}))
+        assert many.count(" selected") == len(data["many"])
+        assert OPTIONS_FILTER.render(Context({"field": form["repeated"]})).count(" selected") == ("repeated" in data)
