@@ -93,8 +93,9 @@ def report(request: HttpRequest) -> HttpResponse:
     )
     with db_router.replica_reads():  # the figures, and the HTML made from them, keyed on one reading of versions
         versions_now = freshness.versions(scope.service_ids)
-    sections = reports.build(scope, known_versions=versions_now)
     fmt = request.GET.get("format", "")
+    # The figures, from their cache: downloads need them, the page only when its HTML is not cached already.
+    sections = reports.build(scope, known_versions=versions_now) if fmt in ("csv", "svg", "xlsx") else None
     who = request.user.email
     stamp = timezone.localdate().isoformat()
     if fmt in ("csv", "xlsx"):
@@ -132,9 +133,10 @@ def report(request: HttpRequest) -> HttpResponse:
 
     def tables_html() -> str:
         # Aggregates only (suppressed or the service's own), so the HTML may be cached like the figures.
+        figures = reports.build(scope, known_versions=versions_now)
         return render_to_string(
             "outcomes/_report_tables.html",
-            {"sections": _shown(sections, suppressed), "charts": _charts(sections, suppressed), "query": query},
+            {"sections": _shown(figures, suppressed), "charts": _charts(figures, suppressed), "query": query},
         )
 
     with db_router.replica_reads():  # the versions keying the HTML come from where its figures came from
@@ -148,7 +150,7 @@ def report(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "form": form,
-        "sections": [(key, title, None) for key, title, _ in sections],
+        "sections": [(key, title, None) for key, title, _ in reports.SECTIONS],
         # Our own template's output, autoescaped when it was rendered.
         "tables_html": mark_safe(html),  # noqa: S308  # nosec B308 B703
         "scope": scope,

@@ -6,6 +6,7 @@ The data-version triggers fire at commit in real use and at each statement insid
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection, transaction
@@ -115,6 +116,28 @@ def test_the_report_page_shows_a_change_made_between_two_looks(client, world: Wo
     second = client.get(url, query)
     assert second.status_code == 200
     assert first.content != second.content
+
+
+def test_a_report_page_whose_html_is_cached_does_not_read_the_figures_again(
+    client, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's tables are cached as HTML: a second look serves them without loading the figures, which only
+    downloads (and a first look) need. A change still shows (the test above)."""
+    login(client, world.manager)
+    url = reverse("outcomes:reports")
+    _referral(world.service, reasons=["housing"])
+    first = client.get(url, {"period": "last_12_months"})
+    built = []
+    real_build = reports.build
+    monkeypatch.setattr(reports, "build", lambda *a, **k: built.append(1) or real_build(*a, **k))
+    again = client.get(url, {"period": "last_12_months"})
+    assert again.status_code == 200
+    per_response = re.compile(rb'(nonce|name="csrfmiddlewaretoken" value)="[^"]*"')  # fresh in every response
+    assert per_response.sub(b"", again.content) == per_response.sub(b"", first.content)
+    assert b"Housing" in again.content
+    assert built == []
+    csv = client.get(url, {"period": "last_12_months", "format": "csv"})
+    assert csv.status_code == 200 and built == [1]  # a download reads the (cached) figures
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
