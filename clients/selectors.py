@@ -7,8 +7,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, JSONField, Max, Min, Prefetch, Q, QuerySet
+from django.db.models import Count, JSONField, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -24,7 +25,18 @@ ENDING_SOON_DAYS = 14
 
 _open_alerts = ClientAlert.objects.filter(resolved_at=None)
 open_alerts = Prefetch("client__alerts", queryset=_open_alerts, to_attr="open_alerts")
-CASELOAD_FIELDS = ("status", "window_end", "start_date", "client__given_name", "client__family_name")
+# What caseload_for gives for each case.
+CASELOAD_LINE = (
+    "id",
+    "status",
+    "window_end",
+    "client__given_name",
+    "client__family_name",
+    "contact_count",
+    "last_contact_at",
+    "next_follow_up",
+    "alert_kinds",
+)
 
 
 def _with_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -54,19 +66,19 @@ SORTS = {
 
 
 def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | None = None) -> QuerySet[Case]:
-    """Open cases of ``worker`` (default: the user) in the user's services, with contact counts, last
-    contact, next follow-up and open alerts. A constant number of queries whatever the size."""
+    """Open cases of ``worker`` (default: the user) in the user's services, each as one dict of what a caseload
+    line shows (``CASELOAD_LINE``): contact count, last contact, next follow-up and the kinds of the client's open
+    alerts. One query whatever the size, and no model instances: building a hundred cases and clients, and
+    prefetching their alerts, cost three times the query itself."""
     filters = filters or CaseloadFilter()
     worker = worker or user
     now = timezone.now()
     today = timezone.localdate()
     cases = _with_counts(
-        Case.objects.filter(link_worker=worker, status__in=OPEN_STATUSES, service__in=_service_ids(user))
-        .select_related("client")
-        # Only what a caseload line shows: a hundred whole cases and clients cost more to build than to fetch.
-        .only(*CASELOAD_FIELDS)
-        .prefetch_related(
-            Prefetch("client__alerts", queryset=_open_alerts.only("client_id", "kind"), to_attr="open_alerts")
+        Case.objects.filter(link_worker=worker, status__in=OPEN_STATUSES, service__in=_service_ids(user)).annotate(
+            alert_kinds=ArraySubquery(
+                _open_alerts.filter(client=OuterRef("client_id")).order_by("-raised_at").values("kind")
+            )
         )
     )
     if filters.show == "overdue":
@@ -82,7 +94,7 @@ def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | Non
     from django.db.models import F
 
     first = F(order[0]).asc(nulls_first=True) if order[0] == "last_contact_at" else order[0]
-    return cases.order_by(first, *order[1:])
+    return cases.order_by(first, *order[1:]).values(*CASELOAD_LINE)
 
 
 def team_workers(*, user: Any) -> QuerySet[User]:

@@ -274,7 +274,8 @@ def _worker_rows(board: Dashboard, service_ids: set[UUID], figures: DashboardFig
         team = Q(memberships__role=Role.LINK_WORKER, memberships__organisation__in=service_ids, is_active=True) | Q(
             pk__in=[pk for pk in found if pk is not None]
         )
-        workers = list(User.objects.filter(team).distinct().order_by("full_name"))
+        # Names only: a row links to the worker by id and shows the name (DISTINCT over whole users cost more).
+        workers = list(User.objects.filter(team).only("id", "full_name").distinct().order_by("full_name"))
     rows = []
     for worker in workers:
         row = found.pop(worker.pk, None) or WorkerRow(name="")

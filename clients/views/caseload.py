@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -10,6 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from clients import selectors
+from clients.models import AlertKind, CaseStatus
 from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
@@ -84,27 +86,29 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def caseload_row(case, *, now: dt.datetime, today: dt.date) -> Row:  # noqa: ANN001 - a Case from caseload_for
-    days = (now - case.last_contact_at).days if case.last_contact_at else None
-    if case.status == "paused":
+def caseload_row(case: dict[str, Any], *, now: dt.datetime, today: dt.date) -> Row:
+    """A line from one of ``selectors.caseload_for``'s dicts."""
+    last_contact_at = case["last_contact_at"]
+    days = (now - last_contact_at).days if last_contact_at else None
+    if case["status"] == CaseStatus.PAUSED:
         tag, status = "grey", "Paused"
-    elif case.window_end < today:
+    elif case["window_end"] < today:
         tag, status = "red", "Window ended"
     elif days is None or days >= selectors.NO_CONTACT_DAYS:
         tag, status = "orange", "Contact overdue"
     else:
         tag, status = "green", "Active"
     return Row(
-        url=object_url("clients:case", case.pk),
-        name=case.client.full_name,
-        alerts=[alert.get_kind_display() for alert in case.client.open_alerts],
+        url=object_url("clients:case", case["id"]),
+        name=f"{case['client__given_name']} {case['client__family_name']}",
+        alerts=[AlertKind(kind).label for kind in case["alert_kinds"]],
         tag=tag,
         status=status,
-        contacts=case.contact_count,
+        contacts=case["contact_count"],
         last_contact="None yet" if days is None else f"{_plural(days, 'day')} ago",
-        next_planned=selectors.short_date(case.next_follow_up) if case.next_follow_up else "Not planned",
-        weeks_left=f"{_plural(selectors.weeks_left(case, today), 'week')} left",
-        ends=selectors.short_date(case.window_end),
+        next_planned=selectors.short_date(case["next_follow_up"]) if case["next_follow_up"] else "Not planned",
+        weeks_left=f"{_plural(max(0, (case['window_end'] - today).days // 7), 'week')} left",
+        ends=selectors.short_date(case["window_end"]),
     )
 
 
