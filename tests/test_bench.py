@@ -171,6 +171,23 @@ def test_a_benchmark_session_is_signed_in_and_two_factor_verified(world: World) 
     assert response.wsgi_request.user.is_verified()
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_request_measured_in_process_keeps_its_database_connection(world: World) -> None:
+    """As under gunicorn, where connections persist (CONN_MAX_AGE): closing the response a second time fired
+    request_finished inside the measuring transaction, which dropped the connection, so every timed request
+    also timed a reconnection."""
+    client = HttpClient()
+    client.cookies[settings.SESSION_COOKIE_NAME] = sessions.signed_in_session(world.link_worker)
+    endpoint = Endpoint("caseload", "Caseload", "link_worker", (reverse("clients:caseload"),))
+    with django_side.rolled_back():  # as the benchmark measures each request
+        connection.ensure_connection()
+        before = connection.connection
+        status, _, size = django_side._request(client, endpoint, endpoint.paths[0])
+        closed = before.closed
+    assert (status, size > 1000) == (200, True)
+    assert not closed
+
+
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.models import Device
