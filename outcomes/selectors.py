@@ -5,12 +5,12 @@ from __future__ import annotations
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.db import connection
-from django.db.models import Aggregate, BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q
+from django.db.models import Aggregate, BooleanField, Count, ExpressionWrapper, F, FloatField, Func, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -146,8 +146,8 @@ class Dashboard:
     months: list[date] = field(default_factory=list)
     flow: list[FlowRow] = field(default_factory=list)
     flow_total: FlowRow = field(default_factory=lambda: FlowRow(name="All sources", is_total=True))
-    flags: list[CaseSupervisionFlag] = field(default_factory=list)
-    concerns: list[SafeguardingConcern] = field(default_factory=list)
+    flags: list[ListedFlag] = field(default_factory=list)
+    concerns: list[ListedConcern] = field(default_factory=list)
     versions: tuple[tuple[str, int], ...] = ()  # the services' data versions the figures were read at
     service_ids: set[UUID] = field(default_factory=set)  # the services the figures cover
     key_parts: tuple[Any, ...] = ()  # the filters the figures were cached under
@@ -174,13 +174,55 @@ def _days(later: str, earlier: str) -> Func:
 
 
 # The fields of a flag or concern the dashboard shows: whose case, held by whom, raised by whom and when.
-FLAG_FIELDS = (
-    "raised_at",
+@dataclass(frozen=True)
+class ListedFlag:
+    """A case flagged for supervision, as the dashboard lists it."""
+
+    case_id: UUID
+    client_name: str
+    worker_id: UUID | None
+    worker_name: str | None
+    question: str
+    raised_by: str
+    raised_at: datetime
+
+
+@dataclass(frozen=True)
+class ListedConcern:
+    """A safeguarding concern waiting for a decision, as the dashboard lists it."""
+
+    id: UUID
+    client_name: str
+    worker_name: str | None
+    raised_by: str
+    raised_at: datetime
+
+
+# What the dashboard lists of a flag or a concern, read as plain values: a flag with its case, client, link worker
+# and raiser as four model instances took longer to build than to fetch.
+LISTED = (
     "case__client__given_name",
     "case__client__family_name",
     "case__link_worker__full_name",
     "raised_by__full_name",
+    "raised_at",
 )
+
+
+def _listed_flags(flags: QuerySet[CaseSupervisionFlag]) -> list[ListedFlag]:
+    return [
+        ListedFlag(case_id, f"{given} {family}", worker_id, worker, question, raised_by, raised_at)
+        for case_id, worker_id, question, given, family, worker, raised_by, raised_at in flags.values_list(
+            "case_id", "case__link_worker_id", "question", *LISTED
+        )
+    ]
+
+
+def _listed_concerns(concerns: QuerySet[SafeguardingConcern]) -> list[ListedConcern]:
+    return [
+        ListedConcern(pk, f"{given} {family}", worker, raised_by, raised_at)
+        for pk, given, family, worker, raised_by, raised_at in concerns.values_list("pk", *LISTED)
+    ]
 
 
 def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, today: date | None = None) -> Dashboard:
@@ -239,9 +281,8 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
     _worker_rows(board, service_ids, cached)
     board.trends, board.months = cached.trends, cached.months
     board.flow, board.flow_total = cached.flow, cached.flow_total
-    # Only what the dashboard lists of each: four whole rows a flag cost more to build than to fetch.
-    board.flags = list(sv.open_flags(service_ids=service_ids, filters=filters).only(*FLAG_FIELDS, "question"))
-    board.concerns = list(sv.undecided_concerns(service_ids=service_ids).only(*FLAG_FIELDS))
+    board.flags = _listed_flags(sv.open_flags(service_ids=service_ids, filters=filters))
+    board.concerns = _listed_concerns(sv.undecided_concerns(service_ids=service_ids))
     return board
 
 

@@ -715,7 +715,7 @@ def test_a_supervisor_records_a_session_and_its_flags_leave_the_dashboard(client
     flag.refresh_from_db()
     assert (flag.discussed_by, flag.discussed_at is not None) == (world.supervisor, True)
     remaining = selectors.caseload_dashboard(user=world.supervisor).flags
-    assert [f.case for f in remaining] == [other]  # not discussed yet, still on the dashboard
+    assert [f.case_id for f in remaining] == [other.pk]  # not discussed yet, still on the dashboard
     assert Notification.objects.filter(user=world.link_worker, title__contains="recorded your supervision").exists()
     assert AuditEvent.objects.filter(object_id=str(record.pk), action="create").exists()
 
