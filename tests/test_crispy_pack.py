@@ -585,3 +585,57 @@ def test_select_options_are_written_as_the_packs_loop_wrote_them(data: dict | No
         many = OPTIONS_FILTER.render(Context({"field": form["many"]}))
         assert many.count(" selected") == len(data["many"])
         assert OPTIONS_FILTER.render(Context({"field": form["repeated"]})).count(" selected") == ("repeated" in data)
+
+
+# The pack's per-choice include before nhsuk_choice_items replaced it, as the reference.
+CHOICE_ITEMS_LOOP = Template(
+    "{% load nhsuk_forms %}{% for option, item_hint, conditional in choices %}"
+    '<div class="nhsuk-{{ kind }}__item">\n'
+    '        <input class="nhsuk-{{ kind }}__input" type="{{ option.data.type }}" name="{{ option.data.name }}" '
+    "value=\"{{ option.data.value|stringformat:'s' }}\"{{ option.data.attrs|nhsuk_attrs }}{% if item_hint %} "
+    'aria-describedby="{{ option.id_for_label }}-item-hint"{% endif %}{% if conditional %} '
+    'data-aria-controls="{{ option.id_for_label }}-conditional"{% endif %}>\n'
+    '        <label class="nhsuk-label nhsuk-{{ kind }}__label" for="{{ option.id_for_label }}">'
+    "{{ option.choice_label }}</label>{% if item_hint %}\n"
+    '        <div class="nhsuk-hint nhsuk-{{ kind }}__hint" id="{{ option.id_for_label }}-item-hint">{{ item_hint }}'
+    "</div>{% endif %}\n      </div>{% if conditional %}\n"
+    '      <div class="nhsuk-{{ kind }}__conditional{% if not option.data.selected %} '
+    'nhsuk-{{ kind }}__conditional--hidden{% endif %}" id="{{ option.id_for_label }}-conditional">\n'
+    "        {{ conditional }}\n      </div>{% endif %}\n{% endfor %}"
+)
+CHOICE_ITEMS_TAG = Template("{% load nhsuk_forms %}{% nhsuk_choice_items choices %}")
+
+
+class ChoicesForm(forms.Form):
+    contact = forms.ChoiceField(
+        choices=[("phone", "Phone"), ("<email>", "Email & text")], widget=forms.RadioSelect(attrs={"data-x": "1"})
+    )
+    needs = forms.MultipleChoiceField(
+        choices=[("a", "Access"), ("b", '"Big" print'), ("c", "Carer")], widget=forms.CheckboxSelectMultiple
+    )
+
+
+@pytest.mark.parametrize("data", [None, {"contact": "<email>", "needs": ["b", "c"]}])
+def test_radios_and_checkboxes_are_written_as_the_packs_include_wrote_them(data: dict | None) -> None:
+    """nhsuk_choice_items writes each choice in Python: the same HTML as the per-choice include, with item hints,
+    conditional content shown for a chosen item and hidden otherwise, and every value escaped."""
+    from django.utils.safestring import mark_safe
+
+    form = ChoicesForm(data)
+    for name, kind in (("contact", "radios"), ("needs", "checkboxes")):
+        options = list(form[name])
+        choices = [
+            (options[0], "", ""),
+            (options[1], "Hint <b>escaped</b>", mark_safe('<input name="detail">')),
+            *((option, "", "") for option in options[2:]),
+        ]
+        context = Context({"choices": choices, "kind": kind})
+        html = CHOICE_ITEMS_TAG.render(context)
+        assert html == CHOICE_ITEMS_LOOP.render(context), name
+        assert "Hint &lt;b&gt;escaped&lt;/b&gt;" in html and '<input name="detail">' in html
+        hidden = f"nhsuk-{kind}__conditional--hidden"
+        assert (hidden in html) == (data is None)
+    bound = Template('{% load nhsuk_forms %}{% nhsuk_choice_items field kind="radios" %}')
+    assert bound.render(Context({"field": form["contact"]})) == CHOICE_ITEMS_LOOP.render(
+        Context({"choices": [(option, "", "") for option in form["contact"]], "kind": "radios"})
+    )

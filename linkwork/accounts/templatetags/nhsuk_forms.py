@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django import template
+from django.forms import BoundField
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -163,3 +164,43 @@ def nhsuk_options(field: Any) -> SafeString:
         if grouped and option_value:
             parts.append("</optgroup>")
     return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703 - every value and label escaped
+
+
+@register.simple_tag(takes_context=True)
+def nhsuk_choice_items(
+    context: template.Context, choices: Iterable[tuple[Any, Any, Any]] | BoundField, kind: str = ""
+) -> SafeString:
+    """Each radio or checkbox of ``nhsuk_choices`` (or of a bound field, without hints), with its label, hint and
+    conditional content: written here rather than by including a template for each choice (the directory's
+    filters have two dozen, a questionnaire seventy). ``kind``: "radios" or "checkboxes", else the context's."""
+    kind = conditional_escape(kind or context.get("kind", ""))
+    if isinstance(choices, BoundField):
+        choices = [(option, "", "") for option in choices]
+    parts = []
+    for option, item_hint, conditional in choices:
+        data = option.data
+        ident = conditional_escape(option.id_for_label)
+        described = f' aria-describedby="{ident}-item-hint"' if item_hint else ""
+        controls = f' data-aria-controls="{ident}-conditional"' if conditional else ""
+        parts.append(
+            f'<div class="nhsuk-{kind}__item">\n'
+            f'        <input class="nhsuk-{kind}__input" type="{conditional_escape(data["type"])}" '
+            f'name="{conditional_escape(data["name"])}" value="{conditional_escape(str(data["value"]))}"'
+            f"{nhsuk_attrs(data['attrs'])}{described}{controls}>\n"
+            f'        <label class="nhsuk-label nhsuk-{kind}__label" for="{ident}">'
+            f"{conditional_escape(option.choice_label)}</label>"
+        )
+        if item_hint:
+            parts.append(
+                f'\n        <div class="nhsuk-hint nhsuk-{kind}__hint" id="{ident}-item-hint">'
+                f"{conditional_escape(item_hint)}</div>"
+            )
+        parts.append("\n      </div>")
+        if conditional:
+            hidden = "" if data.get("selected") else f" nhsuk-{kind}__conditional--hidden"
+            parts.append(
+                f'\n      <div class="nhsuk-{kind}__conditional{hidden}" id="{ident}-conditional">\n'
+                f"        {conditional_escape(conditional)}\n      </div>"
+            )
+        parts.append("\n")
+    return mark_safe("".join(parts))  # noqa: S308  # nosec B308 B703 - every value from outside is escaped
