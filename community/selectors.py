@@ -178,38 +178,6 @@ def search_queryset(*, user: Any, search: Search) -> tuple[SearchResult, QuerySe
     return result, qs.order_by(*order, "name", "pk")
 
 
-class PageWithTotal:
-    """A queryset as ``Paginator`` sees it (``count()``, then a slice), fetching the page asked for and the
-    number of matches in one query: ``COUNT(*) OVER ()`` is computed before the LIMIT, so every row carries
-    the total. The separate COUNT repeated the whole search (~7 ms of 25 ms of SQL for a directory search at
-    ICB scale, make bench). A page number ``Paginator`` reads differently (past the end, below 1) costs a plain
-    count and the page it settles on, as before."""
-
-    def __init__(self, queryset: QuerySet[Any], *, page: str | None, per_page: int) -> None:
-        self.queryset = queryset
-        try:
-            number = int(page or 1)
-        except ValueError:
-            number = 1
-        self.bottom = (number - 1) * per_page if number >= 1 else -1
-        self.top = self.bottom + per_page
-        self.rows: list[Any] | None = None
-
-    def count(self) -> int:
-        if self.bottom < 0:
-            return self.queryset.count()
-        self.rows = list(self.queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top])
-        if self.rows:
-            return int(self.rows[0].total_matches)
-        return 0 if self.bottom == 0 else self.queryset.count()
-
-    def __getitem__(self, key: slice) -> list[Any]:
-        # Paginator asks for [bottom:top], or [bottom:count] on the last page: both within the rows fetched.
-        if self.rows is not None and key.start == self.bottom and (key.stop or 0) <= self.top:
-            return self.rows[: (key.stop or 0) - key.start]
-        return list(self.queryset[key])
-
-
 def service_for_user(user: Any, service_id: UUID, *, write: bool = False) -> CommunityService:
     """A directory entry of one of the user's services (404 otherwise). Changing it needs a link worker or
     service manager role in *that* service (403 otherwise), not just somewhere."""

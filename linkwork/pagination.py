@@ -8,9 +8,42 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
 
 PER_PAGE = 50
+
+
+class PageWithTotal:
+    """A queryset as ``Paginator`` sees it (``count()``, then a slice), fetching the page asked for and the
+    number of matches in one query: ``COUNT(*) OVER ()`` is computed before the LIMIT, so every row carries
+    the total. The separate COUNT repeated the whole search (~7 ms of 25 ms of SQL for a directory search at
+    ICB scale, make bench). A page number ``Paginator`` reads differently (past the end, below 1) costs a plain
+    count and the page it settles on, as before."""
+
+    def __init__(self, queryset: QuerySet[Any], *, page: str | None, per_page: int) -> None:
+        self.queryset = queryset
+        try:
+            number = int(page or 1)
+        except ValueError:
+            number = 1
+        self.bottom = (number - 1) * per_page if number >= 1 else -1
+        self.top = self.bottom + per_page
+        self.rows: list[Any] | None = None
+
+    def count(self) -> int:
+        if self.bottom < 0:
+            return self.queryset.count()
+        self.rows = list(self.queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top])
+        if self.rows:
+            return int(self.rows[0].total_matches)
+        return 0 if self.bottom == 0 else self.queryset.count()
+
+    def __getitem__(self, key: slice) -> list[Any]:
+        # Paginator asks for [bottom:top], or [bottom:count] on the last page: both within the rows fetched.
+        if self.rows is not None and key.start == self.bottom and (key.stop or 0) <= self.top:
+            return self.rows[: (key.stop or 0) - key.start]
+        return list(self.queryset[key])
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -100,10 +101,9 @@ QUEUE_FIELDS = (
 )
 
 
-def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organisation], list[QueueRow]]:
-    """New referrals to the user's services, oldest first, with how many working days each has waited and
-    flags: possible duplicate (of an open referral or an open case), risk information, interpreter."""
-    today = today or timezone.localdate()
+def waiting_referrals(*, user: Any) -> tuple[list[Organisation], QuerySet[Referral]]:
+    """The user's services, and the new referrals to them, oldest first, flagged when they may duplicate an open
+    referral or an open case of the same person."""
     access = access_for(user)
     services = access.services(*SERVICE_ROLES)
     other_open = Referral.objects.filter(
@@ -121,13 +121,28 @@ def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organ
         # build than to fetch, for a service with a few hundred waiting.
         .only(*QUEUE_FIELDS)
         .annotate(possible_duplicate=Exists(other_open) | Exists(open_case))
-        .order_by("received_at")
+        .order_by("received_at", "pk")
     )
+    return services, referrals
+
+
+def queue_rows(referrals: Iterable[Referral], *, today: dt.date | None = None) -> list[QueueRow]:
+    """Queue lines: how many working days each referral has waited, and whether that is past its service's
+    alert."""
+    today = today or timezone.localdate()
     rows = []
     for r in referrals:
         waited = working_days_between(timezone.localtime(r.received_at).date(), today)
         rows.append(QueueRow(r, waited, waited > r.service.triage_alert_working_days))
-    return services, rows
+    return rows
+
+
+def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organisation], list[QueueRow]]:
+    """The whole queue: new referrals to the user's services, oldest first, with how many working days each has
+    waited and flags: possible duplicate (of an open referral or an open case), risk information, interpreter.
+    The page shows it a page at a time (views.triage.queue)."""
+    services, referrals = waiting_referrals(user=user)
+    return services, queue_rows(referrals, today=today)
 
 
 @dataclass

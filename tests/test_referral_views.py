@@ -210,6 +210,38 @@ def test_the_queue_shows_waiting_referrals_with_flags(client, world: World) -> N
     assert "Elsewhere" not in page
 
 
+def test_a_long_queue_is_shown_fifty_at_a_time_oldest_first_with_its_total(client, world: World) -> None:
+    """A backlog (a service closed over a holiday) must not make one page of every referral: the page's work
+    and its queries stay the same whatever the queue's length."""
+    import datetime as dt
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    start = timezone.now() - dt.timedelta(days=30)
+    for i in range(53):
+        factories.NewReferralFactory(
+            service=world.service, given_name=f"Person{i:02d}", received_at=start + dt.timedelta(hours=i)
+        )
+    login(client, world.link_worker)
+    with CaptureQueriesContext(connection) as first_page:
+        page = client.get(reverse("referrals:queue")).text
+    assert "53 referrals waiting, oldest first" in page
+    assert page.count('class="nhsuk-table__row"') == 50
+    assert "Person00" in page and "Person49" in page and "Person50" not in page
+    assert "Showing 1 to 50 of 53." in page
+    assert 'aria-label="Pages of the triage queue"' in page and "?page=2" in page
+    with CaptureQueriesContext(connection) as second_page:
+        last = client.get(reverse("referrals:queue"), {"page": "2"}).text
+    assert last.count('class="nhsuk-table__row"') == 3
+    assert "Person50" in last and "Person52" in last and "Person49" not in last
+    assert "Showing 51 to 53 of 53." in last
+    assert len(second_page.captured_queries) == len(first_page.captured_queries)
+    nonsense = client.get(reverse("referrals:queue"), {"page": "<script>"})
+    assert nonsense.status_code == 200 and "Person00" in nonsense.text  # the first page, not an error
+
+
 def test_a_link_worker_accepts_and_assigns(client, world: World) -> None:
     referral = factories.NewReferralFactory(service=world.service)
     login(client, world.link_worker)

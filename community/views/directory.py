@@ -15,7 +15,7 @@ from linkwork.accounts.access import SERVICE_ROLES, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from linkwork.pagination import paginate
+from linkwork.pagination import PageWithTotal, paginate
 
 MAINTAIN = (Role.LINK_WORKER, Role.SERVICE_MANAGER)
 RESULTS_PER_PAGE = 20
@@ -44,8 +44,8 @@ def run_search(request: HttpRequest, **defaults: Any) -> tuple[forms.SearchForm,
     result, matches = selectors.search_queryset(user=request.user, search=search)
     # A page of results at a time, with the true total: a link worker reads the nearest few, and the cards
     # were most of the page's time (100 of them took ~60 ms to render at ICB scale, make bench).
-    # The page and the total come in one query (selectors.PageWithTotal).
-    page_with_total = selectors.PageWithTotal(matches, page=request.GET.get("page"), per_page=RESULTS_PER_PAGE)
+    # The page and the total come in one query (linkwork.pagination.PageWithTotal).
+    page_with_total = PageWithTotal(matches, page=request.GET.get("page"), per_page=RESULTS_PER_PAGE)
     result.pagination = paginate(request, page_with_total, per_page=RESULTS_PER_PAGE)
     result.services = list(result.pagination.items)
     result.total = result.pagination.page.paginator.count
