@@ -71,28 +71,22 @@ def test_it_shows_navigation_for_every_role_a_user_holds(client, world: World) -
     assert "Users and organisations" not in page
 
 
-def test_the_caseload_shows_only_my_open_cases_with_contact_counts(client, world: World) -> None:
-    mine = factories.ActiveCaseFactory(
+def _case_in_my_service(world: World, given: str, family: str, *, worker=None, factory=None):  # noqa: ANN001, ANN202
+    return (factory or factories.ActiveCaseFactory)(
         client__service=world.service,
-        link_worker=world.link_worker,
-        client__given_name="Nora",
-        client__family_name="Ní Bhriain",
+        link_worker=worker or world.link_worker,
+        client__given_name=given,
+        client__family_name=family,
     )
+
+
+def test_the_caseload_shows_only_my_open_cases_with_contact_counts(client, world: World) -> None:
+    mine = _case_in_my_service(world, "Nora", "Ní Bhriain")
     for _ in range(3):
         factories.ContactFactory(case=mine)
     factories.ContactFactory(case=mine, attempted_only=True)  # does not count toward 6–12
-    factories.ActiveCaseFactory(
-        client__service=world.service,
-        link_worker=world.colleague,
-        client__given_name="Colin",
-        client__family_name="Colleague",
-    )
-    factories.ClosedCaseFactory(
-        client__service=world.service,
-        link_worker=world.link_worker,
-        client__given_name="Clara",
-        client__family_name="Closed",
-    )
+    _case_in_my_service(world, "Colin", "Colleague", worker=world.colleague)
+    _case_in_my_service(world, "Clara", "Closed", factory=factories.ClosedCaseFactory)
     login(client, world.link_worker)
     page = client.get(reverse("clients:caseload")).text
     assert "Nora Ní Bhriain" in page
@@ -152,12 +146,7 @@ def test_each_caseload_line_says_status_contact_gap_next_step_and_window(client,
 
 def test_caseload_lines_escape_what_people_typed(client, world: World) -> None:
     """The lines are written in Python, not by the template's autoescaping: a name must still come out as text."""
-    factories.ActiveCaseFactory(
-        client__service=world.service,
-        link_worker=world.link_worker,
-        client__given_name='<script>alert("x")</script>',
-        client__family_name="O'Brien & Sons",
-    )
+    _case_in_my_service(world, '<script>alert("x")</script>', "O'Brien & Sons")
     login(client, world.link_worker)
     page = client.get(reverse("clients:caseload")).text
     assert "<script>alert" not in page
