@@ -17,6 +17,7 @@ from django.utils import timezone
 from clients.models import CaseSupervisionFlag, Contact, SafeguardingConcern
 from linkwork.accounts.access import access_for
 from linkwork.accounts.models import Organisation, Role, User
+from linkwork.links import object_url
 from outcomes import freshness
 from outcomes import supervision_selectors as sv
 
@@ -176,26 +177,34 @@ def _days(later: str, earlier: str) -> Func:
 # The fields of a flag or concern the dashboard shows: whose case, held by whom, raised by whom and when.
 @dataclass(frozen=True)
 class ListedFlag:
-    """A case flagged for supervision, as the dashboard lists it."""
+    """A case flagged for supervision, as the dashboard lists it: links and the date ready to show (``{% url %}``
+    and ``|date`` per line were most of the list's time)."""
 
-    case_id: UUID
+    case_url: str
     client_name: str
-    worker_id: UUID | None
+    worker_url: str  # the link worker's supervision record; "" when the case has nobody
     worker_name: str | None
     question: str
     raised_by: str
-    raised_at: datetime
+    raised_on: str  # "3 November 2026", UK time
 
 
 @dataclass(frozen=True)
 class ListedConcern:
     """A safeguarding concern waiting for a decision, as the dashboard lists it."""
 
-    id: UUID
+    url: str
     client_name: str
     worker_name: str | None
     raised_by: str
-    raised_at: datetime
+    raised_on: str  # "3 November 2026"
+    raised_at_time: str  # "14:05", UK time
+
+
+def _long_date(moment: datetime) -> str:
+    """ "3 November 2026", as ``|date:"j F Y"`` shows it in UK time (English month names: England only)."""
+    local = timezone.localtime(moment)
+    return f"{local.day} {local:%B %Y}"
 
 
 # What the dashboard lists of a flag or a concern, read as plain values: a flag with its case, client, link worker
@@ -211,7 +220,15 @@ LISTED = (
 
 def _listed_flags(flags: QuerySet[CaseSupervisionFlag]) -> list[ListedFlag]:
     return [
-        ListedFlag(case_id, f"{given} {family}", worker_id, worker, question, raised_by, raised_at)
+        ListedFlag(
+            case_url=object_url("clients:case", case_id),
+            client_name=f"{given} {family}",
+            worker_url=object_url("supervision:worker", worker_id) if worker_id else "",
+            worker_name=worker,
+            question=question,
+            raised_by=raised_by,
+            raised_on=_long_date(raised_at),
+        )
         for case_id, worker_id, question, given, family, worker, raised_by, raised_at in flags.values_list(
             "case_id", "case__link_worker_id", "question", *LISTED
         )
@@ -220,7 +237,14 @@ def _listed_flags(flags: QuerySet[CaseSupervisionFlag]) -> list[ListedFlag]:
 
 def _listed_concerns(concerns: QuerySet[SafeguardingConcern]) -> list[ListedConcern]:
     return [
-        ListedConcern(pk, f"{given} {family}", worker, raised_by, raised_at)
+        ListedConcern(
+            url=object_url("supervision:concern", pk),
+            client_name=f"{given} {family}",
+            worker_name=worker,
+            raised_by=raised_by,
+            raised_on=_long_date(raised_at),
+            raised_at_time=f"{timezone.localtime(raised_at):%H:%M}",
+        )
         for pk, given, family, worker, raised_by, raised_at in concerns.values_list("pk", *LISTED)
     ]
 

@@ -715,7 +715,7 @@ def test_a_supervisor_records_a_session_and_its_flags_leave_the_dashboard(client
     flag.refresh_from_db()
     assert (flag.discussed_by, flag.discussed_at is not None) == (world.supervisor, True)
     remaining = selectors.caseload_dashboard(user=world.supervisor).flags
-    assert [f.case_id for f in remaining] == [other.pk]  # not discussed yet, still on the dashboard
+    assert [f.case_url for f in remaining] == [reverse("clients:case", args=[other.pk])]  # still on the dashboard
     assert Notification.objects.filter(user=world.link_worker, title__contains="recorded your supervision").exists()
     assert AuditEvent.objects.filter(object_id=str(record.pk), action="create").exists()
 
@@ -780,6 +780,28 @@ def test_a_link_worker_flags_a_case_and_it_appears_on_the_dashboard(client, worl
     login(client, world.supervisor)
     page = client.get(reverse("outcomes:dashboard")).text
     assert "Jo Flagged" in page and "She wants to stop; should I close?" in page
+
+
+def test_the_dashboard_lists_flags_and_concerns_with_links_uk_dates_and_escaped_names(client, world: World) -> None:
+    """The lists are made from plain values with their links and dates worked out in Python: they must say what
+    the template's {% url %} and |date said, in UK time, with names escaped."""
+    import datetime as dt
+
+    import time_machine
+
+    case = make_case(world, world.link_worker, start=d(3, 1), name="Amy <b>Bold</b>")
+    with time_machine.travel(dt.datetime(2026, 7, 31, 23, 30, tzinfo=dt.UTC), tick=False):  # 00:30, 1 August, UK
+        client_services.supervision_flag_raise(case=case, by=world.link_worker, question="Is <i>this</i> ok?")
+        concern = client_services.safeguarding_concern_raise(case=case, by=world.link_worker, detail="Worried")
+    login(client, world.supervisor)
+    page = client.get(reverse("outcomes:dashboard")).text
+    case_link = f'<a href="{reverse("clients:case", args=[case.pk])}">Amy &lt;b&gt;Bold&lt;/b&gt;</a>'
+    assert f"{case_link}, Amira Khan: “Is &lt;i&gt;this&lt;/i&gt; ok?”" in page
+    record = reverse("supervision:worker", args=[world.link_worker.pk])
+    assert f'Raised by Amira Khan on 1 August 2026. <a href="{record}">Supervision record of Amira Khan</a>' in page
+    concern_link = f'<a href="{reverse("supervision:concern", args=[concern.pk])}">Amy &lt;b&gt;Bold&lt;/b&gt;</a>'
+    assert f"{concern_link}: raised by Amira Khan on 1 August 2026 at 00:30 (case held by Amira Khan)" in page
+    assert "<b>Bold</b>" not in page
 
 
 @pytest.mark.parametrize(("persona", "status"), [("supervisor", 403), ("other_link_worker", 404), ("referrer", 403)])
