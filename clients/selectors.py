@@ -9,7 +9,7 @@ from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, JSONField, Max, Min, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, F, JSONField, Max, Min, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.http import Http404
 from django.utils import timezone
@@ -91,8 +91,6 @@ def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | Non
     elif filters.show == "paused":
         cases = cases.filter(status=CaseStatus.PAUSED)
     order = SORTS.get(filters.sort, SORTS["window"])
-    from django.db.models import F
-
     first = F(order[0]).asc(nulls_first=True) if order[0] == "last_contact_at" else order[0]
     return cases.order_by(first, *order[1:]).values(*CASELOAD_LINE)
 
@@ -435,6 +433,7 @@ def case_page_for_user(user: Any, case_id: UUID) -> CasePage:
     )
 
 
-def weeks_left(case: Case, today: date | None = None) -> int:
+def weeks_left(window_end: date, today: date | None = None) -> int:
+    """Whole weeks left of a support window ending on ``window_end`` (0 once it has ended)."""
     today = today or timezone.localdate()
-    return max(0, (case.window_end - today).days // 7)
+    return max(0, (window_end - today).days // 7)

@@ -127,22 +127,14 @@ def waiting_referrals(*, user: Any) -> tuple[list[Organisation], QuerySet[Referr
 
 
 def queue_rows(referrals: Iterable[Referral], *, today: dt.date | None = None) -> list[QueueRow]:
-    """Queue lines: how many working days each referral has waited, and whether that is past its service's
-    alert."""
+    """Triage queue lines (a page of ``waiting_referrals``): how many working days each referral has waited, and
+    whether that is past its service's alert; its flags are possible duplicate, risk information, interpreter."""
     today = today or timezone.localdate()
     rows = []
     for r in referrals:
         waited = working_days_between(timezone.localtime(r.received_at).date(), today)
         rows.append(QueueRow(r, waited, waited > r.service.triage_alert_working_days))
     return rows
-
-
-def triage_queue(*, user: Any, today: dt.date | None = None) -> tuple[list[Organisation], list[QueueRow]]:
-    """The whole queue: new referrals to the user's services, oldest first, with how many working days each has
-    waited and flags: possible duplicate (of an open referral or an open case), risk information, interpreter.
-    The page shows it a page at a time (views.triage.queue)."""
-    services, referrals = waiting_referrals(user=user)
-    return services, queue_rows(referrals, today=today)
 
 
 @dataclass

@@ -64,7 +64,7 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
         "referral_id": page.referral_id,
         "links": {"client": object_url("clients:client", case.client_id)}
         | {name: object_url(f"clients:{name}", case.pk) for name in CASE_LINKS},
-        "weeks_left": selectors.weeks_left(case),
+        "weeks_left": selectors.weeks_left(case.window_end),
         "can_write": case.service_id in access.service_ids(*selectors.WRITE_ROLES),
         "is_manager": case.service_id in access.service_ids(Role.SERVICE_MANAGER),
     }

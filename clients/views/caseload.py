@@ -69,12 +69,16 @@ def rows_html(rows: list[Row]) -> SafeString:
         alerts = "".join(
             f'<br><strong class="nhsuk-tag nhsuk-tag--red">{escape(alert)}</strong>' for alert in row.alerts
         )
-        values = (row.url, row.name, alerts, row.tag, row.status, row.contacts, row.last_contact, row.next_planned)
         lines.append(
             ROW_HTML.format(
-                *(escape(str(v)) for v in values[:2]),
+                escape(row.url),
+                escape(row.name),
                 alerts,
-                *(escape(str(v)) for v in values[3:]),
+                escape(row.tag),
+                escape(row.status),
+                row.contacts,  # a number
+                escape(row.last_contact),
+                escape(row.next_planned),
                 escape(row.weeks_left),
                 escape(row.ends),
             )
@@ -107,7 +111,7 @@ def caseload_row(case: dict[str, Any], *, now: dt.datetime, today: dt.date) -> R
         contacts=case["contact_count"],
         last_contact="None yet" if days is None else f"{_plural(days, 'day')} ago",
         next_planned=selectors.short_date(case["next_follow_up"]) if case["next_follow_up"] else "Not planned",
-        weeks_left=f"{_plural(max(0, (case['window_end'] - today).days // 7), 'week')} left",
+        weeks_left=f"{_plural(selectors.weeks_left(case['window_end'], today), 'week')} left",
         ends=selectors.short_date(case["window_end"]),
     )
 
