@@ -50,3 +50,34 @@ def test_opening_needs_a_post_and_a_sign_in(client, world: World) -> None:
     assert client.post(reverse("notifications:open", args=[note.pk])).status_code == 302
     login(client, world.referrer)
     assert client.get(reverse("notifications:open", args=[note.pk])).status_code == 405
+
+
+def test_notifications_are_shown_twenty_at_a_time_newest_first(client, world: World) -> None:
+    Notification.objects.bulk_create(
+        Notification(user=world.referrer, title=f"Notification number {n:02d}") for n in range(1, 46)
+    )
+    Notification.objects.create(user=world.link_worker, title="Someone else's")
+    login(client, world.referrer)
+    first = client.get(reverse("notifications:inbox")).text
+    assert "Notification number 45" in first
+    assert "Notification number 26" in first
+    assert "Notification number 25" not in first
+    assert "Showing 1 to 20 of 45, newest first." in first
+    assert 'aria-label="Pages of notifications"' in first
+    last = client.get(reverse("notifications:inbox") + "?page=3").text
+    assert "Showing 41 to 45 of 45, newest first." in last
+    assert "Notification number 05" in last
+    assert "Notification number 06" not in last
+    assert "Someone else" not in last
+    # A page that is not a number gives the first; one past the end, the last.
+    assert "Showing 1 to 20 of 45" in client.get(reverse("notifications:inbox") + "?page=x").text
+    assert "Showing 41 to 45 of 45" in client.get(reverse("notifications:inbox") + "?page=9").text
+
+
+def test_a_few_notifications_need_no_pages(client, world: World) -> None:
+    Notification.objects.create(user=world.referrer, title="Only one")
+    login(client, world.referrer)
+    page = client.get(reverse("notifications:inbox")).text
+    assert "Only one" in page
+    assert "Pages of notifications" not in page
+    assert "Showing" not in page

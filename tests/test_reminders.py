@@ -21,7 +21,7 @@ from django.urls import reverse
 from clients import services as client_services
 from clients.models import HomeVisit
 from community import services as community_services
-from linkwork.accounts.models import Role
+from linkwork.accounts.models import Membership, Role
 from linkwork.notifications import services as notification_services
 from linkwork.notifications.models import (
     Digest,
@@ -876,6 +876,49 @@ def test_a_reminder_dealt_with_since_the_last_scan_is_gone_from_the_page(
     assert due.status == ReminderStatus.CLEARED
 
 
+INBOX = "notifications:inbox"
+
+
+def _looked_at(client: Any, user: Any) -> str:
+    """Sign in and look at the reminders page: the recheck runs and is remembered."""
+    login(client, user)
+    return client.get(reverse(INBOX)).text
+
+
+def test_a_remembered_recheck_is_run_again_once_a_contact_is_logged(
+    client, world: World, due: Reminder, today: None
+) -> None:
+    assert "First contact due by 8 June 2026" in _looked_at(client, world.link_worker)
+    case = client_services.Case.objects.get(pk=due.object_id)
+    client_services.contact_log(case=case, by=world.link_worker, at=at(2026, 6, 10, 9), method="phone")
+    assert "First contact due by" not in client.get(reverse(INBOX)).text
+    due.refresh_from_db()
+    assert due.status == ReminderStatus.CLEARED
+
+
+def test_a_remembered_recheck_is_run_again_once_the_services_rules_change(
+    client, world: World, due: Reminder, today: None
+) -> None:
+    assert "First contact due by 8 June 2026" in _looked_at(client, world.link_worker)
+    # Nothing under the reminders is a versioned table: the rule's setting is read from the row itself.
+    ReminderSettings.objects.update_or_create(service=world.service, defaults={"first_contact_working_days": 20})
+    assert "First contact due by" not in client.get(reverse(INBOX)).text
+    due.refresh_from_db()
+    assert due.status == ReminderStatus.CLEARED
+
+
+def test_a_link_worker_who_leaves_the_service_no_longer_sees_its_reminders(
+    client, world: World, due: Reminder, today: None
+) -> None:
+    assert "First contact due by 8 June 2026" in _looked_at(client, world.link_worker)
+    Membership.objects.filter(user=world.link_worker, organisation=world.service).delete()
+    assert "First contact due by" not in client.get(reverse(INBOX)).text
+    due.refresh_from_db()
+    assert due.status == ReminderStatus.CLEARED
+    scan()  # the next scan gives the case's reminder to its manager
+    assert holders(Rule.FIRST_CONTACT) == {world.manager.email}
+
+
 def test_urgent_alerts_come_first(client, world: World, today: None) -> None:
     with on(2026, 6, 1):
         case = case_for(world, start=dt.date(2026, 6, 1))
@@ -1041,10 +1084,13 @@ def test_the_page_takes_the_same_number_of_queries_for_more_reminders(client, wo
             case_for(world, start=dt.date(2026, 6, 1))
     scan()
     assert Reminder.objects.filter(recipient=world.link_worker).count() == 6
-    # The user and their two-factor device (and the session, where Redis does not hold it); the user's
-    # outstanding reminders (rule, object); services with their settings; who works there; SAVEPOINT; the
-    # first-contact rule for those cases; the reminders to reconcile; RELEASE; the reminders listed; the
-    # notifications; the user's roles (memberships: a link worker needs no linked services); the email choice;
-    # the header count (one query). The session is not written: it was renewed less than a minute ago
-    # (SessionRenewalMiddleware).
-    assert page_queries() == small == 14 + SESSION_QUERIES
+    # New reminders, so the recheck runs: the user and their two-factor device (and the session, where Redis
+    # does not hold it); the user's outstanding reminders; the data versions of their services; those
+    # services' reminder settings and members (what the recheck is remembered under); services with their
+    # settings; who works there; SAVEPOINT; the first-contact rule for those cases; the reminders to
+    # reconcile; RELEASE; the reminders listed; a page of notifications with their total; the user's roles
+    # (memberships: a link worker needs no linked services); the email choice; the header count (one query).
+    # The session is not written: it was renewed less than a minute ago (SessionRenewalMiddleware).
+    assert page_queries() == small == 16 + SESSION_QUERIES
+    # Nothing has changed since: the recheck is remembered, and the rules are not run again.
+    assert page_queries() == 10 + SESSION_QUERIES

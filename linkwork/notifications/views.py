@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from linkwork.notifications import forms, selectors, services
 from linkwork.notifications.models import Notification
+from linkwork.pagination import PageWithTotal, paginate
 
 
 @login_required
@@ -23,12 +24,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
     whose condition has been met since the last scan are cleared first, so nothing done is still listed."""
     services.reminders_recheck(user=request.user)
     today = timezone.localdate()
+    per_page = selectors.NOTIFICATIONS_PER_PAGE
+    notifications = PageWithTotal(
+        selectors.notifications_for(user=request.user), page=request.GET.get("page"), per_page=per_page
+    )
+    pagination = paginate(request, notifications, per_page=per_page)
     return render(
         request,
         "notifications/inbox.html",
         {
             "reminders": selectors.reminders_for(user=request.user, today=today),
-            "notifications": selectors.notifications_for(user=request.user),
+            "notifications": pagination.items,
+            "pagination": pagination,
             "managed_services": selectors.managed_services(user=request.user),
             "preference": selectors.preference_for(user=request.user),
         },

@@ -119,6 +119,7 @@ def build(picked: Picked, *, reverse: Any, today: dt.date) -> list[Endpoint]:
         Endpoint("case", "Case timeline", "link_worker", (case_path,)),
         Endpoint("referral_form", "Referral form", "referrer", (reverse("referrals:new"),)),
         Endpoint("triage", "Triage queue", "link_worker", (reverse("referrals:queue"),)),
+        Endpoint("inbox", "Reminders and notifications", "link_worker", (reverse("notifications:inbox"),)),
         Endpoint(
             "directory_search",
             "Directory search (text, categories, distance)",
