@@ -62,3 +62,27 @@ def test_signing_out_returns_to_the_login_page(page: Page, demo: None) -> None:
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Linkwork")
     page.goto("/caseload/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Sign in to Linkwork")
+
+
+def test_a_link_worker_reads_reminders_and_pages_through_notifications(page: Page, demo: None) -> None:
+    from linkwork.accounts.models import User
+    from linkwork.notifications.models import Notification
+    from outcomes import reminders
+
+    user = User.objects.get(email="linkworker@demo.linkwork.test")
+    reminders.reminders_scan()
+    Notification.objects.bulk_create(
+        Notification(user=user, title=f"Referral update {n:02d}", link="/caseload/") for n in range(1, 26)
+    )
+    sign_in(page, user.email, DEMO_PASSWORD)
+    page.goto("/notifications/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Notifications and reminders")
+    expect(page.get_by_text("Referral update 25")).to_be_visible()
+    expect(page.get_by_text("Showing 1 to 20 of")).to_be_visible()
+    assert_accessible(page)
+    assert_fits_a_phone(page)
+    screenshot(page, "notifications")
+    page.get_by_role("navigation", name="Pages of notifications").get_by_role("link", name="Next page").click()
+    expect(page.get_by_text("Showing 21 to")).to_be_visible()
+    expect(page.get_by_text("Referral update 25")).not_to_be_visible()
+    assert_accessible(page)
