@@ -4,19 +4,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from crispy_forms.utils import render_crispy_form
 from django.conf import settings
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 from linkwork import db_router
 from linkwork.accounts.access import SERVICE_ROLES, access_for, local_link_worker_title, role_required
 from linkwork.accounts.models import Role
+from linkwork.accounts.templatetags import nhsuk_forms
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
-from outcomes import downloads, freshness, reports, selectors, supervision_forms, supervision_selectors
+from outcomes import (
+    downloads,
+    freshness,
+    report_forms,
+    reports,
+    selectors,
+    supervision_forms,
+    supervision_selectors,
+)
 from outcomes.report_forms import ReportForm
 
 REPORT_ROLES = (Role.COMMISSIONER, *SERVICE_ROLES)
@@ -93,6 +103,8 @@ def report(request: HttpRequest) -> HttpResponse:
     )
     with db_router.replica_reads():  # the figures, and the HTML made from them, keyed on one reading of versions
         versions_now = freshness.versions(scope.service_ids)
+        everywhere = {s.pk for s in services}
+        versions_all = versions_now if everywhere == set(scope.service_ids) else freshness.versions(everywhere)
     fmt = request.GET.get("format", "")
     # The figures, from their cache: downloads need them, the page only when its HTML is not cached already.
     sections = reports.build(scope, known_versions=versions_now) if fmt in ("csv", "svg", "xlsx") else None
@@ -150,6 +162,7 @@ def report(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "form": form,
+        "form_html": _report_form_html(form, services=everywhere, versions=versions_all),
         "sections": [(key, title, None) for key, title, _ in reports.SECTIONS],
         # Our own template's output, autoescaped when it was rendered.
         "tables_html": mark_safe(html),  # noqa: S308  # nosec B308 B703
@@ -161,6 +174,39 @@ def report(request: HttpRequest) -> HttpResponse:
     }
     template = "outcomes/report_print.html" if fmt == "print" else "outcomes/report.html"
     return render(request, template, context)
+
+
+# What draws the filter form: a release changing any of it draws the form afresh.
+FORM_CODE = (
+    report_forms,
+    nhsuk_forms,
+    *sorted((Path(settings.BASE_DIR) / "linkwork" / "forms").glob("*.py")),
+    *sorted((Path(settings.BASE_DIR) / "templates" / "nhsuk").rglob("*.html")),
+)
+
+
+def _report_form_html(form: ReportForm, *, services: set[Any], versions: tuple[tuple[str, int], ...]) -> SafeString:
+    """The filter form as HTML, cached: drawing its lists of services, networks and practices (three queries and
+    some 80 options) was a third of the page's time. The HTML follows only from what was asked (the form's own
+    fields of the query string) and those lists, which are organisations: shared tables, whose data version
+    (outcomes.freshness) is in the key with the services'. A valid form only: one with errors is drawn afresh.
+    No CSRF token: the form is a GET."""
+    data = form.data
+    asked = tuple(
+        (name, tuple(data.getlist(name)) if hasattr(data, "getlist") else (data[name],))
+        for name in sorted(data)
+        if name.split("_")[0] in form.fields  # a date's fields are start_day, start_month, start_year
+    )
+    html = freshness.cached(
+        "report-form-html",
+        lambda: str(render_crispy_form(form)),
+        service_ids=services,
+        parts=(asked,),
+        code=FORM_CODE,
+        known_versions=versions,
+    )
+    # Our own templates' output, autoescaped when it was rendered.
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703
 
 
 CHARTS = ("referrals_by_source", "referrals_by_reason", "contacts_per_case", "connections_by_category")

@@ -278,3 +278,58 @@ def test_the_report_filters_read_their_choices_with_plain_queries_not_a_server_s
     sql = [q["sql"] for q in queries.captured_queries]
     assert not [s for s in sql if "CURSOR" in s]
     assert len(sql) == 2
+
+
+def _filter_form(page: str) -> str:
+    start = page.index('<form method="get"')
+    return page[start : page.index("</form>", start)]
+
+
+def test_the_report_filters_are_drawn_once_then_taken_from_the_cache_unchanged(client, world: World) -> None:
+    from django.core.cache import cache
+
+    login(client, world.commissioner)
+    asked = {"period": "last_12_months", "practice": str(world.practice.pk)}
+
+    def look() -> tuple[str, list[str]]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("outcomes:reports"), asked)
+        assert response.status_code == 200
+        return _filter_form(response.text), [q["sql"] for q in queries.captured_queries]
+
+    def lists_read(sql: list[str]) -> list[str]:
+        names = 'SELECT DISTINCT "accounts_organisation"."id", "accounts_organisation"."name"'
+        return [s for s in sql if s.startswith(names) and "LIMIT" not in s]  # not the chosen one's check
+
+    cache.clear()
+    drawn, drawn_sql = look()
+    cached, cached_sql = look()
+    assert cached == drawn
+    # The lists of networks and practices (read for the form, and by the figures) are not read again.
+    assert len(lists_read(drawn_sql)) >= 2
+    assert lists_read(cached_sql) == []
+    assert f'<option value="{world.practice.pk}" selected>{world.practice.name}</option>' in cached
+    assert '<option value="last_12_months" selected>' in cached
+    asked["period"] = "last_month"  # another question, another form
+    other, _ = look()
+    assert '<option value="last_month" selected>' in other
+    assert '<option value="last_12_months" selected>' not in other
+
+
+def test_a_renamed_practice_shows_in_the_report_filters_at_the_next_look(client, world: World) -> None:
+    login(client, world.commissioner)
+    assert world.practice.name in _filter_form(client.get(reverse("outcomes:reports")).text)
+    world.practice.name = "Riverside Renamed Surgery"
+    world.practice.save(update_fields=["name"])
+    assert "Riverside Renamed Surgery" in _filter_form(client.get(reverse("outcomes:reports")).text)
+
+
+def test_report_filters_with_a_mistake_are_drawn_afresh_with_what_was_typed(client, world: World) -> None:
+    login(client, world.manager)
+    asked = {"period": "custom", "start_day": "1", "start_month": "6", "start_year": "2026", "end_day": "31"}
+    for _ in range(2):
+        response = client.get(reverse("outcomes:reports"), {**asked, "end_month": "2", "end_year": "2026"})
+        assert response.status_code == 400
+        form = _filter_form(response.text)
+        assert "nhsuk-error-message" in form
+        assert 'value="31"' in form
