@@ -103,8 +103,6 @@ def report(request: HttpRequest) -> HttpResponse:
     )
     with db_router.replica_reads():  # the figures, and the HTML made from them, keyed on one reading of versions
         versions_now = freshness.versions(scope.service_ids)
-        everywhere = {s.pk for s in services}
-        versions_all = versions_now if everywhere == set(scope.service_ids) else freshness.versions(everywhere)
     fmt = request.GET.get("format", "")
     # The figures, from their cache: downloads need them, the page only when its HTML is not cached already.
     sections = reports.build(scope, known_versions=versions_now) if fmt in ("csv", "svg", "xlsx") else None
@@ -162,7 +160,6 @@ def report(request: HttpRequest) -> HttpResponse:
         )
     context = {
         "form": form,
-        "form_html": _report_form_html(form, services=everywhere, versions=versions_all),
         "sections": [(key, title, None) for key, title, _ in reports.SECTIONS],
         # Our own template's output, autoescaped when it was rendered.
         "tables_html": mark_safe(html),  # noqa: S308  # nosec B308 B703
@@ -172,8 +169,13 @@ def report(request: HttpRequest) -> HttpResponse:
         "query": query,
         "can_unsuppress": all(s.pk in own for s in chosen),
     }
-    template = "outcomes/report_print.html" if fmt == "print" else "outcomes/report.html"
-    return render(request, template, context)
+    if fmt == "print":
+        return render(request, "outcomes/report_print.html", context)
+    everywhere = {s.pk for s in services}  # the form lists all the user's services, whichever was chosen
+    context["form_html"] = _report_form_html(
+        form, services=everywhere, versions=versions_now if everywhere == set(scope.service_ids) else None
+    )
+    return render(request, "outcomes/report.html", context)
 
 
 # What draws the filter form: a release changing any of it draws the form afresh.
@@ -185,12 +187,15 @@ FORM_CODE = (
 )
 
 
-def _report_form_html(form: ReportForm, *, services: set[Any], versions: tuple[tuple[str, int], ...]) -> SafeString:
+def _report_form_html(
+    form: ReportForm, *, services: set[Any], versions: tuple[tuple[str, int], ...] | None
+) -> SafeString:
     """The filter form as HTML, cached: drawing its lists of services, networks and practices (three queries and
     some 80 options) was a third of the page's time. The HTML follows only from what was asked (the form's own
     fields of the query string) and those lists, which are organisations: shared tables, whose data version
     (outcomes.freshness) is in the key with the services'. A valid form only: one with errors is drawn afresh.
-    No CSRF token: the form is a GET."""
+    No CSRF token: the form is a GET. ``versions``: those services' data versions, if the page has read them
+    already (for the figures, when they cover all the user's services); None reads them here."""
     data = form.data
     asked = tuple(
         (name, tuple(data.getlist(name)) if hasattr(data, "getlist") else (data[name],))
