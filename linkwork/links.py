@@ -11,17 +11,19 @@ from uuid import UUID
 from django.urls import get_script_prefix, reverse
 
 _STAND_IN = UUID(int=0)
+_INT_STAND_IN = 918_273_645_546_372  # no real id looks like it, so replacing it touches nothing else
 
 
 @lru_cache(maxsize=128)
-def _pattern(name: str, script_prefix: str) -> str:
+def _pattern(name: str, script_prefix: str, stand_in: UUID | int) -> str:
     # The prefix is part of the key, so a site mounted under another path gets its own links.
-    return reverse(name, args=[_STAND_IN])
+    return reverse(name, args=[stand_in])
 
 
-def object_url(name: str, pk: UUID) -> str:
-    """``reverse(name, args=[pk])`` for a URL taking one UUID."""
-    return _pattern(name, get_script_prefix()).replace(str(_STAND_IN), str(pk))
+def object_url(name: str, pk: UUID | int) -> str:
+    """``reverse(name, args=[pk])`` for a URL taking one UUID, or one integer id."""
+    stand_in = _INT_STAND_IN if isinstance(pk, int) else _STAND_IN
+    return _pattern(name, get_script_prefix(), stand_in).replace(str(stand_in), str(pk))
 
 
 @lru_cache(maxsize=32)
