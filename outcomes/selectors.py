@@ -249,14 +249,21 @@ def _listed_concerns(concerns: QuerySet[SafeguardingConcern]) -> list[ListedConc
     ]
 
 
-def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, today: date | None = None) -> Dashboard:
+def caseload_dashboard(
+    *,
+    user: Any,
+    filters: sv.DashboardFilter | None = None,
+    today: date | None = None,
+    team: list[User] | None = None,
+) -> Dashboard:
     """Per link worker in the services the user supervises or manages, the figures that say whether anyone is
     at risk, overloaded or not being seen; service totals; 12-week trends; referral flow per practice; cases
     flagged for supervision and safeguarding concerns waiting for a decision.
 
     Every figure is aggregated in the database, so the number of queries is fixed whatever the size of the
     service: cases by worker, home visits by worker, the workers, three trend series, two referral-flow
-    groupings and the service median, practices, flags and concerns."""
+    groupings and the service median, practices, flags and concerns. ``team``: the services' active link workers
+    by name (``supervision_selectors.workers_for_supervision``), when the caller has read them already."""
     filters = filters or sv.DashboardFilter()
     today = today or timezone.localdate()
     span = sv.period_span(filters.period, today)
@@ -302,7 +309,7 @@ def caseload_dashboard(*, user: Any, filters: sv.DashboardFilter | None = None, 
         code=(sys.modules[__name__], sv),
         known_versions=board.versions,
     )
-    _worker_rows(board, service_ids, cached)
+    _worker_rows(board, service_ids, cached, team)
     board.trends, board.months = cached.trends, cached.months
     board.flow, board.flow_total = cached.flow, cached.flow_total
     board.flags = _listed_flags(sv.open_flags(service_ids=service_ids, filters=filters))
@@ -322,7 +329,7 @@ class DashboardFigures:
     flow_total: FlowRow
 
 
-def _worker_rows(board: Dashboard, service_ids: set[UUID], figures: DashboardFigures) -> None:
+def _worker_rows(board: Dashboard, service_ids: set[UUID], figures: DashboardFigures, team: list[User] | None) -> None:
     filters = board.filters
     found: dict[Any, WorkerRow] = defaultdict(lambda: WorkerRow(name=""))
     for link_worker_id, *counts in figures.case_counts:
@@ -333,14 +340,17 @@ def _worker_rows(board: Dashboard, service_ids: set[UUID], figures: DashboardFig
         found[link_worker_id].visits_this_week = n
 
     # The service's link workers, and anyone else still holding cases in it (someone who has left, say).
+    holding = {pk for pk in found if pk is not None}
     if filters.worker is not None:
         workers = [filters.worker]
+    elif team is not None and holding <= {worker.pk for worker in team}:
+        workers = team  # the filter form's list: nobody outside it holds cases here
     else:
-        team = Q(memberships__role=Role.LINK_WORKER, memberships__organisation__in=service_ids, is_active=True) | Q(
-            pk__in=[pk for pk in found if pk is not None]
-        )
+        team_or_holding = Q(
+            memberships__role=Role.LINK_WORKER, memberships__organisation__in=service_ids, is_active=True
+        ) | Q(pk__in=holding)
         # Names only: a row links to the worker by id and shows the name (DISTINCT over whole users cost more).
-        workers = list(User.objects.filter(team).only("id", "full_name").distinct().order_by("full_name"))
+        workers = list(User.objects.filter(team_or_holding).only("id", "full_name").distinct().order_by("full_name"))
     rows = []
     for worker in workers:
         row = found.pop(worker.pk, None) or WorkerRow(name="")

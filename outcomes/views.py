@@ -39,7 +39,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     form = supervision_forms.DashboardFilterForm(request.GET or None, user=request.user)
     if form.is_bound and not form.is_valid():
         return render(request, "outcomes/dashboard.html", {"form": form, "board": None}, status=400)
-    board = selectors.caseload_dashboard(user=request.user, filters=form.to_filter())
+    board = selectors.caseload_dashboard(user=request.user, filters=form.to_filter(), team=list(form.workers.values()))
     audit_record(
         request=request,
         action=Action.VIEW,
