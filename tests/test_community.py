@@ -449,3 +449,35 @@ def test_xlsx_rows_are_read(world: World) -> None:
     book.save(out)
     rows = services.read_rows(filename="a.xlsx", content=out.getvalue())
     assert rows[0]["name"] == "Health walk"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "q=walking+group&categories=peer_support&categories=befriending&postcode=ls1+4ap&within_km=25",
+        "q=%3Cscript%3Ealert(1)%3C%2Fscript%3E+%26+%22x%22&day=mon&free_only=on&accessibility=wheelchair",
+        "q=" + "x" * 300 + "&within_km=lots&postcode=not+a+postcode&day=someday",
+        "page=2",
+    ],
+)
+def test_the_search_form_drawn_once_a_process_is_the_form_drawn_afresh(query: str) -> None:
+    """community.views.directory.search_form_html: the same HTML as the crispy tag would draw, mistakes,
+    what was typed (escaped) and all, for each question; and a second ask gives it again."""
+    from crispy_forms.utils import render_crispy_form
+    from django.http import QueryDict
+
+    from community import forms
+    from community.views import directory
+
+    def asked() -> forms.SearchForm:
+        form = forms.SearchForm(QueryDict(query) or None)
+        form.is_valid()
+        return form
+
+    drawn = render_crispy_form(asked())
+    assert directory.search_form_html(asked()) == drawn
+    assert directory.search_form_html(asked()) == drawn
+    assert "<script>" not in drawn
+    if "x" * 300 in query:
+        assert "x" * 300 in drawn and "nhsuk-error-message" in drawn  # too long: said, and kept
