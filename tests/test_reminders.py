@@ -650,6 +650,31 @@ def test_one_digest_per_person_listing_everything_due(world: World, mailoutbox) 
         assert notification_services.digests_send() == 2
 
 
+def test_a_digest_that_fails_to_send_is_not_claimed_and_the_next_run_sends_it(
+    world: World, mailoutbox, monkeypatch, caplog
+) -> None:
+    real_send = notification_services.send_mail
+
+    def refusing(**kwargs: Any) -> Any:
+        if kwargs["recipient_list"] == [world.link_worker.email]:
+            raise OSError("mail server said no")
+        return real_send(**kwargs)
+
+    _two_for_the_link_worker_one_for_the_manager(world)
+    monkeypatch.setattr(notification_services, "send_mail", refusing)
+    with on(2026, 6, 8, 7, 5):
+        assert notification_services.digests_send() == 1
+    assert [m.to for m in mailoutbox] == [[world.manager.email]]
+    assert set(Digest.objects.values_list("user_id", flat=True)) == {world.manager.pk}
+    assert f"Could not send the reminder digest to user {world.link_worker.pk}" in caplog.text
+    monkeypatch.setattr(notification_services, "send_mail", real_send)
+    with on(2026, 6, 8, 8, 5):
+        assert notification_services.digests_send() == 1
+        assert notification_services.digests_send() == 0
+    assert [m.to for m in mailoutbox][1:] == [[world.link_worker.email]]
+    assert Digest.objects.get(user=world.link_worker).items == 2
+
+
 def test_a_digest_run_opens_one_mail_connection_for_everyone(world: World, mailoutbox, monkeypatch) -> None:
     """With SMTP each connection is a TCP and TLS handshake: the run opens one, not one per email."""
     from django.core import mail as django_mail
