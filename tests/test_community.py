@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -481,3 +482,97 @@ def test_the_search_form_drawn_once_a_process_is_the_form_drawn_afresh(query: st
     assert "<script>" not in drawn
     if "x" * 300 in query:
         assert "x" * 300 in drawn and "nhsuk-error-message" in drawn  # too long: said, and kept
+
+
+# What _results.html's loop wrote before the cards were written in Python (community.templatetags.directory):
+# kept here to show the cards are the same markup, values and escaping.
+CARDS_LOOP = """{% for service in services %}
+  <li>
+    <div class="nhsuk-card nhsuk-u-margin-bottom-4">
+      <div class="nhsuk-card__content">
+        <h3 class="nhsuk-card__heading nhsuk-heading-s"><a href="{% url 'community:service' service.pk %}">{{ service.name }}</a></h3>
+        <p class="nhsuk-body-s nhsuk-u-margin-bottom-2">{{ service.provider.name }}{% if service.distance is not None %} · {{ service.distance|floatformat:1 }} km away{% endif %}</p>
+        <p class="nhsuk-card__description">{{ service.description|truncatewords:30 }}</p>
+        <p class="nhsuk-u-margin-bottom-2">
+          {% if service.is_free %}<strong class="nhsuk-tag nhsuk-tag--green">Free</strong>{% else %}<strong class="nhsuk-tag nhsuk-tag--grey">£{{ service.cost_amount }} {{ service.cost_description }}</strong>{% endif %}
+          {% if service.capacity == "full" %}<strong class="nhsuk-tag nhsuk-tag--red">Full</strong>{% elif service.capacity == "waiting_list" %}<strong class="nhsuk-tag nhsuk-tag--orange">Waiting list</strong>{% endif %}
+          {% if service.status == "temporarily closed" %}<strong class="nhsuk-tag nhsuk-tag--orange">Temporarily closed</strong>{% endif %}
+          {% if not service.qa_complete or service.review_due_on < today %}<strong class="nhsuk-tag nhsuk-tag--yellow">Checks due</strong>{% endif %}
+        </p>
+        <p class="nhsuk-body-s nhsuk-u-margin-bottom-0">{{ service.schedule|default:"Ask about times" }}</p>
+        {% if case %}
+        <form method="post" action="{% url 'clients:connect' case.pk service.pk %}" novalidate class="nhsuk-u-margin-top-3">
+          {% csrf_token %}
+          <button class="nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0" type="submit">Suggest to {{ case.client.known_as }}<span class="nhsuk-u-visually-hidden">: {{ service.name }}</span></button>
+        </form>
+        {% endif %}
+      </div>
+    </div>
+  </li>
+{% empty %}
+  <li>Nothing matches. Try fewer filters, or another word.</li>
+{% endfor %}"""  # noqa: E501
+
+
+def _cards(html: str) -> str:
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', str(html))
+    return re.sub(r"\s+", " ", html).replace("> <", "><").strip()
+
+
+@pytest.mark.parametrize("with_case", [False, True])
+def test_the_result_cards_are_what_the_template_loop_wrote(with_case: bool) -> None:
+    import uuid
+    from decimal import Decimal
+
+    from django.template import RequestContext, Template
+    from django.test import RequestFactory
+
+    from clients.models import Case, Client
+    from community.models import DBSCheck, Provider
+
+    hostile = "<script>alert('x')</script> & \"quoted\""
+    provider = Provider(name=f"Friends of {hostile}")
+    today = dt.date(2026, 12, 7)
+    checked = {"safeguarding_policy_seen": True, "insurance_seen": True, "dbs_check": DBSCheck.DONE}
+    services = [
+        CommunityService(
+            pk=uuid.uuid4(),
+            provider=provider,
+            name=hostile,
+            description=" ".join(["word"] * 40),
+            is_free=True,
+            capacity="full",
+            last_checked_on=today,
+            **checked,
+        ),
+        CommunityService(
+            pk=uuid.uuid4(),
+            provider=provider,
+            name="Walk",
+            description=hostile,
+            is_free=False,
+            cost_amount=Decimal("12.50"),
+            cost_description="a term",
+            capacity="waiting_list",
+            status="temporarily closed",
+            schedule="Tuesdays <10am>",
+            last_checked_on=dt.date(2024, 1, 1),
+            **checked,
+        ),
+        CommunityService(pk=uuid.uuid4(), provider=provider, name="Choir", description="", is_free=False),
+    ]
+    services[0].distance = 2.345
+    services[1].distance = None
+    case = Case(pk=uuid.uuid4(), client=Client(given_name=hostile, family_name="Smith")) if with_case else None
+    request = RequestFactory().get("/")
+    for shown in (services, []):
+        context = {"services": shown, "today": today, "case": case}
+        old = Template(CARDS_LOOP).render(RequestContext(request, context))
+        new = Template("{% load directory %}{% result_cards services %}").render(RequestContext(request, context))
+        assert _cards(new) == _cards(old)
+        assert "<script>" not in new
+    assert "2.3 km away" in _cards(
+        Template("{% load directory %}{% result_cards services %}").render(
+            RequestContext(request, {"services": services, "today": today, "case": case})
+        )
+    )
