@@ -261,9 +261,10 @@ def caseload_dashboard(
     flagged for supervision and safeguarding concerns waiting for a decision.
 
     Every figure is aggregated in the database, so the number of queries is fixed whatever the size of the
-    service: cases by worker, home visits by worker, the workers, three trend series, two referral-flow
-    groupings and the service median, practices, flags and concerns. ``team``: the services' active link workers
-    by name (``supervision_selectors.workers_for_supervision``), when the caller has read them already."""
+    service: cases by worker, home visits by worker, the workers (unless ``team`` has them all), three trend
+    series, two referral-flow groupings and the service median, practices, flags and concerns. ``team``: the
+    services' active link workers by name (``supervision_selectors.workers_for_supervision``), when the caller has
+    read them already."""
     filters = filters or sv.DashboardFilter()
     today = today or timezone.localdate()
     span = sv.period_span(filters.period, today)
