@@ -559,7 +559,7 @@ def test_the_result_cards_are_what_the_template_loop_wrote(with_case: bool) -> N
             last_checked_on=dt.date(2024, 1, 1),
             **checked,
         ),
-        CommunityService(pk=uuid.uuid4(), provider=provider, name="Choir", description="", is_free=False),
+        CommunityService(pk=uuid.uuid4(), provider=provider, name="Choir", description="", is_free=True),
     ]
     services[0].distance = 2.345
     services[1].distance = None
@@ -576,3 +576,34 @@ def test_the_result_cards_are_what_the_template_loop_wrote(with_case: bool) -> N
             RequestContext(request, {"services": services, "today": today, "case": case})
         )
     )
+
+
+def test_a_priced_entry_without_an_amount_asks_about_the_cost_rather_than_showing_none() -> None:
+    """A CSV import may say a group charges without saying how much: the card never shows "£None"."""
+    import uuid
+
+    from django.template import Context, Template
+
+    from community.models import Provider
+
+    provider = Provider(name="Friends")
+    services = [
+        CommunityService(pk=uuid.uuid4(), provider=provider, name="Choir", is_free=False),
+        CommunityService(
+            pk=uuid.uuid4(), provider=provider, name="Pottery", is_free=False, cost_description="Pay what you can"
+        ),
+    ]
+    html = Template("{% load directory %}{% result_cards services %}").render(
+        Context({"services": services, "today": dt.date(2026, 12, 7), "request": None})
+    )
+    assert "None" not in html
+    assert '<strong class="nhsuk-tag nhsuk-tag--grey">Ask about the cost</strong>' in html
+    assert '<strong class="nhsuk-tag nhsuk-tag--grey">Pay what you can</strong>' in html
+
+
+def test_the_service_page_asks_about_the_cost_when_no_amount_is_known(client, world: World) -> None:
+    service = factories.CommunityServiceFactory(provider__service=world.service, is_free=False, cost_amount=None)
+    login(client, world.link_worker)
+    page = client.get(reverse("community:service", args=[service.pk])).text
+    assert "Ask about the cost" in page
+    assert "£None" not in page

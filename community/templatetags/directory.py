@@ -47,6 +47,18 @@ CAPACITY = {
 }
 
 
+def _cost(service: Any) -> str:
+    if service.is_free:
+        return '<strong class="nhsuk-tag nhsuk-tag--green">Free</strong>'
+    if service.cost_amount is None:  # imported entries may say they charge without saying how much
+        what = service.cost_description or "Ask about the cost"
+        return f'<strong class="nhsuk-tag nhsuk-tag--grey">{escape(what)}</strong>'
+    return (
+        f'<strong class="nhsuk-tag nhsuk-tag--grey">£{escape(localize(service.cost_amount))} '
+        f"{escape(service.cost_description)}</strong>"
+    )
+
+
 @register.simple_tag(takes_context=True)
 def result_cards(context: template.Context, services: list[Any]) -> SafeString:
     """A card per service: name (linking to it), provider and distance, the description's first 30 words, cost,
@@ -70,10 +82,7 @@ def result_cards(context: template.Context, services: list[Any]) -> SafeString:
                 if getattr(service, "distance", None) is None
                 else f" · {floatformat(service.distance, 1)} km away",
                 description=escape(truncatewords(service.description, 30)),
-                cost='<strong class="nhsuk-tag nhsuk-tag--green">Free</strong>'
-                if service.is_free
-                else '<strong class="nhsuk-tag nhsuk-tag--grey">'
-                f"£{escape(str(localize(service.cost_amount)))} {escape(service.cost_description)}</strong>",
+                cost=_cost(service),
                 capacity=CAPACITY.get(service.capacity, ""),
                 closed='<strong class="nhsuk-tag nhsuk-tag--orange">Temporarily closed</strong>'
                 if service.status == ServiceStatus.TEMPORARILY_CLOSED
