@@ -195,3 +195,29 @@ def test_the_scaled_out_deployment_stays_within_postgresqls_connections() -> Non
     for worker in _celery(services, "worker").values():
         total += _replicas(worker) * int(_option(worker["command"], "--concurrency") or 1)
     assert total <= 50, f"{total} connections: put pgbouncer in front of PostgreSQL (docs/scaling.md)"
+
+
+def test_gunicorn_workers_freeze_their_loaded_objects_out_of_the_garbage_collectors_sight() -> None:
+    """Once the app is loaded, and again after the first requests (which load the URLs and templates): the
+    full collections that walked every loaded object paused a request for 100 ms about every 60 requests."""
+    import gc
+    import runpy
+    from types import SimpleNamespace
+
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    worker = SimpleNamespace(nr=0)
+    try:
+        gc.unfreeze()
+        config["post_worker_init"](worker)
+        after_init = gc.get_freeze_count()
+        assert after_init > 1000
+        gc.unfreeze()
+        for nr in range(1, config["FREEZE_AFTER_REQUESTS"]):
+            worker.nr = nr
+            config["post_request"](worker, None, {}, None)
+        assert gc.get_freeze_count() == 0  # not on every request: a freeze costs a full collection
+        worker.nr = config["FREEZE_AFTER_REQUESTS"]
+        config["post_request"](worker, None, {}, None)
+        assert gc.get_freeze_count() > 1000
+    finally:
+        gc.unfreeze()
