@@ -650,6 +650,32 @@ def test_one_digest_per_person_listing_everything_due(world: World, mailoutbox) 
         assert notification_services.digests_send() == 2
 
 
+def test_the_digest_reads_as_a_whole_email(world: World, mailoutbox) -> None:
+    """The whole body, line by line: the reminders' lines are written in Python and the rest by the template."""
+    first, second = _two_for_the_link_worker_one_for_the_manager(world)
+    with on(2026, 6, 8, 7, 5):
+        notification_services.digests_send()
+    email = next(m for m in mailoutbox if m.to == [world.link_worker.email])
+    site = "http://127.0.0.1:8000"
+    first_case, second_case = sorted(
+        [first, second], key=lambda c: Reminder.objects.get(object_id=c.pk, rule=Rule.FIRST_CONTACT).pk
+    )
+    assert email.body == (
+        f"Hello {world.link_worker.get_short_name()},\n"
+        "\n"
+        "You have 2 reminders in Linkwork.\n"
+        "\n"
+        "First contact not made (2)\n"
+        f"- J.S. {first_case.reference}, due 8 June 2026: {site}{reverse('clients:case', args=[first_case.pk])}\n"
+        f"- J.S. {second_case.reference}, due 8 June 2026: {site}{reverse('clients:case', args=[second_case.pk])}\n"
+        "\n"
+        f"Sign in to see the details, mark reminders done or snooze them: {site}{reverse('notifications:inbox')}\n"
+        "\n"
+        "This email lists initials and references only. To stop the daily email (urgent alerts are still sent): "
+        f"{site}{reverse('notifications:preferences')}\n\n"
+    )
+
+
 def test_a_digest_that_fails_to_send_is_not_claimed_and_the_next_run_sends_it(
     world: World, mailoutbox, monkeypatch, caplog
 ) -> None:
