@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.urls import reverse
 
 from clients.models import Case
 from linkwork.audit.models import Action, AuditEvent
 from referrals import services
 from referrals.models import AgencyLink, Channel, Referral, ReferralStatus
+from referrals.views import intake
 from tests import factories
 from tests.conftest import PERSONAS, World, login
 
@@ -117,6 +120,47 @@ def test_a_receptionist_refers_someone(client, world: World) -> None:
     assert referral.nhs_number == "9990000026"
     assert referral.postcode == "LS1 4AP"
     assert referral.reasons == ["loneliness", "bereavement"]
+
+
+def _form_part(html: str) -> str:
+    """The referral form of a page, with the values that differ on every request (CSRF token, idempotency key)
+    taken out."""
+    form = html[html.index("<form") : html.index("</form>")]
+    form = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', form)
+    return re.sub(r'name="idempotency_key" value="[^"]+"', 'name="idempotency_key" value=""', form)
+
+
+def test_the_blank_referral_form_drawn_once_is_the_form_the_template_draws(client, world: World, settings) -> None:
+    """The page keeps a drawing of the blank form per set of routes (referrals.views.intake); under DEBUG the
+    template draws it every time. Both must give the same form, whatever the referrer may refer to."""
+    intake._blank_forms.clear()
+    for routes in ("one", "two"):
+        if routes == "two":
+            world.practice.services.add(world.other_service)  # two routes: the form asks which service
+        login(client, world.referrer)
+        kept = client.get(reverse("referrals:new")).text
+        settings.DEBUG = True
+        drawn = client.get(reverse("referrals:new")).text
+        settings.DEBUG = False
+        assert _form_part(kept) == _form_part(drawn)
+        assert ("Which service are you referring to?" in kept) == (routes == "two")
+    assert len(intake._blank_forms) == 2
+
+
+def test_every_blank_referral_form_gets_its_own_idempotency_key_and_a_working_token(world: World) -> None:
+    csrf_client = Client(enforce_csrf_checks=True)
+    login(csrf_client, world.referrer)
+    keys, tokens = [], []
+    for _ in range(2):
+        html = csrf_client.get(reverse("referrals:new")).text
+        keys.append(re.search(r'name="idempotency_key" value="([^"]+)"', html).group(1))
+        tokens.append(re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1))
+    assert keys[0] != keys[1]
+    assert str(intake.KEY_SLOT) not in keys and intake.CSRF_SLOT not in tokens
+    data = form_data(idempotency_key=keys[1], csrfmiddlewaretoken=tokens[1])
+    response = csrf_client.post(reverse("referrals:new"), data)
+    assert response.status_code == 302
+    assert str(Referral.objects.get().idempotency_key) == keys[1]
 
 
 def test_a_double_submission_creates_one_referral(client, world: World) -> None:
