@@ -35,6 +35,7 @@ def page_row(**overrides) -> dict:
         "p95_ms": 120.0,
         "p99_ms": 140.0,
         "requests_per_s": 80.0,
+        "p95_1conn_ms": 30.0,
         "queries_small": 8,
         "queries_large": 8,
         "floor_ms": 10.0,
@@ -109,8 +110,12 @@ def test_the_reminder_scan_must_take_under_five_seconds() -> None:
 def test_the_table_has_a_row_per_page_saying_whether_it_met_its_budget() -> None:
     table = report.pages_table([page_row(), page_row(title="Triage queue", p95_ms=300.0)])
     lines = table.splitlines()
-    assert lines[0].startswith("| Page | p50 ms | p95 ms | p99 ms | req/s | queries small / large | floor ms |")
-    assert lines[2] == "| Case timeline | 60.0 | 120 | 140 | 80.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | yes |"
+    assert lines[0].startswith(
+        "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large | floor ms |"
+    )
+    assert lines[2] == (
+        "| Case timeline | 60.0 | 120 | 140 | 80.0 | 30.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | yes |"
+    )
     assert lines[3].startswith("| Triage queue |")
     assert lines[3].endswith("| **no**: p95 300 ms ≥ 150 ms |")
 

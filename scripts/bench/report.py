@@ -116,9 +116,9 @@ def _cell(value: Any) -> str:
 
 def pages_table(rows: list[dict[str, Any]]) -> str:
     lines = [
-        "| Page | p50 ms | p95 ms | p99 ms | req/s | queries small / large | floor ms | ratio (p50) | 1 user ms "
-        "| 1 user cold ms | ratio (1 user) | budget met? |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large | floor ms "
+        "| ratio (p50) | 1 user ms | 1 user cold ms | ratio (1 user) | budget met? |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         misses = page_misses(row)
@@ -135,6 +135,7 @@ def pages_table(rows: list[dict[str, Any]]) -> str:
                     _cell(row["title"]),
                     *times,
                     "–" if rps is None else f"{rps:,.1f}",
+                    _ms(row.get("p95_1conn_ms")),
                     f"{_cell(row.get('queries_small'))} / {_cell(row.get('queries_large'))}",
                     _ms(row.get("floor_ms")),
                     _ratio(row.get("ratio")),
@@ -195,9 +196,10 @@ def summary_markdown(results: dict[str, Any]) -> str:
             f"{run['workers']} {run.get('worker_class', 'gthread')} workers × {run['threads']} thread"
             f"{'' if run['threads'] == 1 else 's'} (gunicorn.conf.py), production settings; wrk "
             f"{run['connections']} connections, {run['threads_wrk']} threads, {run['seconds']} s per page after "
-            f"{run['warmup']} s warm-up. Floor = the page's own SQL replayed on a raw connection (psycopg, rows "
+            f"{run['warmup']} s warm-up; 1 user p95 (HTTP) = wrk again with one connection, "
+            f"{run.get('single_seconds', 5)} s. Floor = the page's own SQL replayed on a raw connection (psycopg, rows "
             "fetched, no Python between statements); 1 user ms = the same request in-process, one at a time "
-            "(median of 5); 1 user cold ms = one more such request, made first, with the cache emptied "
+            "(median of 15); 1 user cold ms = one more such request, made first, with the cache emptied "
             "(queries and floor are counted on it: a cached page's real work). The 3× floor budget is judged on "
             "the 1-user ratio: with 8 users on 2 cores the p50 also "
             "holds the wait for a core."
