@@ -1028,8 +1028,12 @@ class Generator:
                     "SELECT linkwork_bump_version(id) FROM accounts_organisation WHERE kind = 'service' "
                     "UNION ALL SELECT linkwork_bump_version('00000000-0000-0000-0000-000000000000'::uuid)"
                 )
-        with self.step("analyze"), connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        with self.step("vacuum and analyze"), connection.cursor() as cursor:
+            # A database in use is vacuumed by autovacuum, which also marks its pages all-visible: only then can
+            # PostgreSQL answer from an index alone (contact_case_cover_idx). Freshly loaded data is not vacuumed
+            # yet, so the benchmark would measure a state no running service is in. VACUUM cannot run inside a
+            # transaction (a test's): there, statistics only.
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)")
         self.report.seconds["total"] = clock.perf_counter() - started
         return self.report
 

@@ -1,0 +1,60 @@
+"""Indexes the pages depend on, checked against PostgreSQL's own plans: a query that stops being covered by its
+index (a new column read, an index renamed) fails here, not months later on a slow dashboard."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from clients import selectors as client_selectors
+from clients.models import Case
+from outcomes import supervision_selectors as sv
+from tests import factories
+from tests.conftest import World
+
+pytestmark = pytest.mark.django_db
+
+
+def _plan(queryset: QuerySet) -> str:
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # Tables of a few rows are read whole; make PostgreSQL show which index it would use on a real service.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.fixture
+def cases_with_contacts(world: World) -> QuerySet[Case]:
+    for attempted in (False, True):
+        factories.ContactFactory(
+            case__service=world.service,
+            case__link_worker=world.link_worker,
+            attempted_only=attempted,
+            follow_up_on=timezone.localdate() + dt.timedelta(days=7),
+        )
+    return Case.objects.filter(service=world.service)
+
+
+def test_the_dashboards_contact_figures_are_read_from_the_covering_index_alone(cases_with_contacts) -> None:
+    plan = _plan(sv.with_case_figures(cases_with_contacts).values("pk", "counted", "last_contact"))
+    assert "Index Only Scan using contact_case_cover_idx on clients_contact" in plan
+
+
+def test_the_caseloads_contact_counts_are_read_from_the_covering_index_alone(cases_with_contacts) -> None:
+    counted = client_selectors._with_counts(cases_with_contacts)
+    plan = _plan(counted.values("pk", "contact_count", "last_contact_at", "next_follow_up"))
+    assert "Index Only Scan using contact_case_cover_idx on clients_contact" in plan
+
+
+def test_contacts_have_one_index_by_case_not_three() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'clients_contact' AND indexdef LIKE '%(case_id%'"
+        )
+        assert [row[0] for row in cursor.fetchall()] == ["contact_case_cover_idx"]
