@@ -15,7 +15,8 @@ from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import prefetch_related_objects
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 
 from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role
@@ -79,23 +80,63 @@ class Access:
         return sorted(found.values(), key=lambda o: o.name)
 
 
+# Each process keeps users' memberships between requests, keyed on the user's access_version: PostgreSQL changes
+# it (triggers, migration accounts 0005) whenever a membership, an organisation or a link between organisations
+# that could change what the user may do is written. A user loaded for a request carries the version committed
+# then, so a change is seen by the next request. The version is read in the same statement as the memberships,
+# so what is kept under a version is what the database held at that version; a version a rolled-back transaction
+# took is never used again (a sequence), so nothing it saw can be found afterwards.
+ACCESS_KEPT = 4096
+_kept: dict[tuple[Any, int, bool], Access] = {}
+
+
+def _load_access(user: User | Any) -> tuple[Access, int | None]:
+    """The user's memberships in active organisations, with their organisations (and the services linked to a
+    practice, agency or commissioner), and the user's access_version read in the same statement."""
+    from linkwork.accounts.models import User as UserModel
+
+    version = UserModel.objects.filter(pk=OuterRef("user_id")).values("access_version")
+    memberships = list(
+        Membership.objects.using(DEFAULT_DB_ALIAS)
+        .filter(user=user, organisation__is_active=True)
+        .select_related("organisation")
+        .annotate(access_version=Subquery(version))
+    )
+    linking = [m.organisation for m in memberships if m.organisation.kind != OrganisationKind.SERVICE]
+    if linking:
+        prefetch_related_objects(linking, "services")
+    access = Access(memberships=memberships, is_superuser=user.is_superuser)
+    return access, (memberships[0].access_version if memberships else None)
+
+
 def access_for(user: User | Any) -> Access:
-    """The user's roles, cached on the user object for the rest of the request: one query, and a second for the
-    services linked to a practice, agency or commissioner the user belongs to. Staff of a service (most users,
-    on every page) need no second query: their organisation is the service."""
+    """The user's roles: kept on the user object for the rest of the request, and by the process until the
+    user's access_version changes. One query (and a second for the services linked to a practice, agency or
+    commissioner the user belongs to) the first time in a process for each version; none after."""
     if not getattr(user, "is_authenticated", False):
         return Access()
     cached = getattr(user, "_linkwork_access", None)
     if cached is None:
-        memberships = list(
-            Membership.objects.filter(user=user, organisation__is_active=True).select_related("organisation")
-        )
-        linking = [m.organisation for m in memberships if m.organisation.kind != OrganisationKind.SERVICE]
-        if linking:
-            prefetch_related_objects(linking, "services")
-        cached = Access(memberships=memberships, is_superuser=user.is_superuser)
+        # Not read if deferred: a user fetched with only some fields would fetch the rest here. (request.user is
+        # a lazy wrapper, whose own __dict__ is not the user's: ask the model.)
+        deferred = user.get_deferred_fields() if hasattr(user, "get_deferred_fields") else {"access_version"}
+        current = None if "access_version" in deferred else getattr(user, "access_version", None)
+        key = (user.pk, current, user.is_superuser)
+        cached = _kept.get(key) if current is not None else None
+        if cached is None:
+            cached, version = _load_access(user)
+            if version is not None:
+                if len(_kept) >= ACCESS_KEPT:
+                    _kept.clear()
+                _kept[(user.pk, version, user.is_superuser)] = cached
         user._linkwork_access = cached
     return cached
+
+
+def forget_kept_access() -> None:
+    """Forget every user's access kept by this process: the next request reads memberships again (tests that
+    count the queries of a user's first request)."""
+    _kept.clear()
 
 
 def require_role(user: User | Any, *roles: str) -> Access:

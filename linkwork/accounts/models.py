@@ -139,6 +139,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         editable=False,
         help_text="Changing it signs the user out of every session (sign out everywhere, deactivation, 2FA reset).",
     )
+    access_version = models.BigIntegerField(
+        default=0,
+        editable=False,
+        help_text="Changed by PostgreSQL whenever the user's memberships or organisations change "
+        "(migration accounts 0005): what a process keeps of the user's access is keyed on it.",
+    )
 
     objects = UserManager()
 
