@@ -307,6 +307,23 @@ def test_logging_a_contact_counts_it(client, world: World, case) -> None:
     assert "Talked about the garden" in response.text
 
 
+def test_logging_a_contact_reads_only_the_cases_state_not_the_persons_record(client, world: World, case) -> None:
+    """The POST a link worker makes after each call: the case's status and dates for the checks, the contact, its
+    audit row and the count for the message; neither the person's record nor the worker's or service's rows."""
+    login(client, world.link_worker)
+    client.get(reverse("clients:caseload"))  # signed in and working: memberships already kept by the process
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(reverse("clients:contact_new", args=[case.pk]), contact_data())
+    assert response.status_code == 302
+    statements = [q["sql"] for q in queries.captured_queries]
+    assert not any('"clients_client"' in sql for sql in statements)
+    (read,) = [sql for sql in statements if sql.startswith('SELECT "clients_case"')]
+    assert "JOIN" not in read
+    # session (where Redis does not hold it), user, two-factor device, the case, the contact, the audit row, the
+    # count (savepoints of the service's transaction aside)
+    assert len([sql for sql in statements if "SAVEPOINT" not in sql]) == 6 + SESSION_QUERIES
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [

@@ -74,10 +74,14 @@ def case_detail(request: HttpRequest, case_id: UUID) -> HttpResponse:
 @role_required(*selectors.WRITE_ROLES)
 def contact_new(request: HttpRequest, case_id: UUID) -> HttpResponse:
     if request.method == "POST":
-        # Logging a contact needs the case, not the counts and alerts its form page shows (fetched only if the
-        # form has to be shown again): a link worker logs several a day, on a phone, after each call.
+        # Logging a contact needs the case's state and dates (contact_log's checks), not its person, worker and
+        # service or the counts and alerts its form page shows (fetched only if the form has to be shown again):
+        # a link worker logs several a day, on a phone, after each call.
         case = selectors.case_for_user(
-            request.user, case_id, write=True, cases=Case.objects.select_related("client", "link_worker", "service")
+            request.user,
+            case_id,
+            write=True,
+            cases=Case.objects.only("id", "service_id", "status", "start_date", "client_id", "link_worker_id"),
         )
     else:
         case = selectors.case_for_user(request.user, case_id, write=True)
