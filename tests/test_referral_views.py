@@ -255,6 +255,65 @@ def test_the_queue_shows_waiting_referrals_with_flags(client, world: World) -> N
     assert "Elsewhere" not in page
 
 
+# The queue's lines as the template loop wrote them, before queue_rows_html wrote them in Python.
+OLD_QUEUE_LOOP = """    {% for row in rows %}{% with r=row.referral %}
+    <tr role="row" class="nhsuk-table__row">
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Reference </span><a href="{% url 'referrals:detail' r.pk %}">{{ r.reference }}</a></td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Person </span>{{ r.person_name }}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">From </span>{{ r.source_organisation.name|default:r.get_channel_display }}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Waiting </span>{% if row.overdue %}<strong class="nhsuk-tag nhsuk-tag--red">{{ row.waiting_working_days }} working day{{ row.waiting_working_days|pluralize }}</strong>{% else %}{{ row.waiting_working_days }} working day{{ row.waiting_working_days|pluralize }}{% endif %}</td>
+      <td role="cell" class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">Flags </span>
+        {% if r.possible_duplicate %}<strong class="nhsuk-tag nhsuk-tag--orange">Possible duplicate</strong> {% endif %}
+        {% if r.risk_information %}<strong class="nhsuk-tag nhsuk-tag--red">Risk information</strong> {% endif %}
+        {% if r.interpreter_needed %}<strong class="nhsuk-tag nhsuk-tag--purple">Interpreter: {{ r.language }}</strong>{% endif %}
+        {% if not r.possible_duplicate and not r.risk_information and not r.interpreter_needed %}None{% endif %}
+      </td>
+    </tr>
+    {% endwith %}{% endfor %}
+"""  # noqa: E501
+
+
+def test_the_queue_lines_written_in_python_are_the_lines_the_template_wrote(world: World) -> None:
+    from django.template import Context, Template
+
+    from referrals.selectors import QueueRow
+    from referrals.views.triage import queue_rows_html
+
+    def referral(**fields) -> Referral:
+        made = Referral(
+            reference=fields.pop("reference", "SP-2026-00042"),
+            given_name=fields.pop("given_name", "Siobhán"),
+            family_name=fields.pop("family_name", "O'Brien"),
+            channel=fields.pop("channel", Channel.STAFF),
+            source_organisation=fields.pop("source_organisation", world.practice),
+            risk_information=fields.pop("risk_information", ""),
+            interpreter_needed=fields.pop("interpreter_needed", False),
+            language=fields.pop("language", ""),
+        )
+        made.possible_duplicate = fields.pop("possible_duplicate", False)
+        return made
+
+    rows = [
+        QueueRow(referral(), 1, False),
+        QueueRow(referral(given_name="<script>alert(1)</script>", family_name='"Quoted" & Co'), 0, False),
+        QueueRow(referral(source_organisation=None, channel=Channel.SELF), 7, True),
+        QueueRow(
+            referral(possible_duplicate=True, risk_information="Dog", interpreter_needed=True, language="<b>Urdu"),
+            2,
+            True,
+        ),
+        QueueRow(referral(interpreter_needed=True, language="Polish"), 12, False),
+    ]
+
+    def squeezed(html: str) -> str:
+        return " ".join(html.split())
+
+    old = Template(OLD_QUEUE_LOOP).render(Context({"rows": rows}))
+    new = queue_rows_html(rows)
+    assert squeezed(new) == squeezed(old)
+    assert "<script>" not in new and "&lt;script&gt;" in new
+
+
 def test_a_long_queue_is_shown_fifty_at_a_time_oldest_first_with_its_total(client, world: World) -> None:
     """A backlog (a service closed over a holiday) must not make one page of every referral: the page's work
     and its queries stay the same whatever the queue's length."""
