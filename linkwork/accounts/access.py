@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
 from django.contrib.auth.decorators import login_required
@@ -19,10 +19,7 @@ from django.db import DEFAULT_DB_ALIAS
 from django.db.models import OuterRef, Subquery, prefetch_related_objects
 from django.http import HttpRequest, HttpResponse
 
-from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role
-
-if TYPE_CHECKING:
-    from linkwork.accounts.models import User
+from linkwork.accounts.models import Membership, Organisation, OrganisationKind, Role, User
 
 # Roles whose organisation *is* a social prescribing service (they work inside it).
 SERVICE_ROLES = {Role.LINK_WORKER, Role.SUPERVISOR, Role.SERVICE_MANAGER}
@@ -93,9 +90,7 @@ _kept: dict[tuple[Any, int, bool], Access] = {}
 def _load_access(user: User | Any) -> tuple[Access, int | None]:
     """The user's memberships in active organisations, with their organisations (and the services linked to a
     practice, agency or commissioner), and the user's access_version read in the same statement."""
-    from linkwork.accounts.models import User as UserModel
-
-    version = UserModel.objects.filter(pk=OuterRef("user_id")).values("access_version")
+    version = User.objects.filter(pk=OuterRef("user_id")).values("access_version")
     memberships = list(
         Membership.objects.using(DEFAULT_DB_ALIAS)
         .filter(user=user, organisation__is_active=True)
