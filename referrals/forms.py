@@ -10,6 +10,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Layout
 from django import forms
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from clients.models import Case, Client, ClosureReason
 from linkwork.accounts.models import Organisation, OrganisationKind, User
@@ -137,8 +138,14 @@ class ReferralForm(forms.Form):
         ]:
             self.fields[name].error_messages["required"] = message
         self.fields["date_of_birth"].error_messages["required"] = "Enter the person's date of birth"
-        self.helper = FormHelper()
-        self.helper.layout = self.build_layout()
+
+    @cached_property
+    def helper(self) -> FormHelper:
+        """Built when the form is drawn, after every subclass has set its fields: a valid POST never draws it,
+        and the blank staff form is drawn once a process (views.intake.blank_referral_form_html)."""
+        helper = FormHelper()
+        helper.layout = self.build_layout()
+        return helper
 
     def leading_layout(self) -> list[Any]:
         return [URGENT_HELP]
@@ -249,7 +256,6 @@ class StaffReferralForm(ReferralForm):
             self.fields["route"].initial = choices[0][0]
             self.fields["route"].required = False
             self.fields["route"].widget = forms.HiddenInput()
-        self.helper.layout = self.build_layout()
 
     def leading_layout(self) -> list[Any]:
         return [URGENT_HELP, "route"]
@@ -348,7 +354,6 @@ class RecordedReferralForm(ReferrerDetailsForm):
         self.fields["referrer_email"].help_text = "They will be emailed, without personal details, when it is triaged."
         self.consent_label = "The person has agreed to be referred"
         self.fields["consent_given"].label = self.consent_label
-        self.helper.layout = self.build_layout()
 
     def clean_referrer_name(self) -> str:
         value = self.cleaned_data["referrer_name"]
@@ -406,7 +411,6 @@ class SelfReferralForm(ReferralForm):
         self.fields["consent_given"].error_messages["required"] = (
             "Tick the box to say you would like a link worker to contact you"
         )
-        self.helper.layout = self.build_layout()
 
     def leading_layout(self) -> list[Any]:
         return [URGENT_HELP_SELF]

@@ -36,6 +36,10 @@ def _submitted(request: HttpRequest, referral: Referral, created: bool) -> None:
 @role_required(Role.REFERRER)
 def new(request: HttpRequest) -> HttpResponse:
     organisations = selectors.referrer_organisations(user=request.user)
+    if request.method != "POST":
+        form_html = blank_referral_form_html(request, organisations)
+        if form_html is not None:  # the kept drawing: no form need be built
+            return render(request, "referrals/new.html", {"form_html": form_html})
     form = forms.StaffReferralForm(request.POST or None, organisations=organisations)
     if request.method == "POST":
         if not form.is_valid():
@@ -51,7 +55,7 @@ def new(request: HttpRequest) -> HttpResponse:
         )
         _submitted(request, referral, created)
         return redirect("referrals:sent", referral.pk)
-    return render(request, "referrals/new.html", {"form": form, "form_html": blank_referral_form_html(request, form)})
+    return render(request, "referrals/new.html", {"form": form})
 
 
 # The blank referral form, drawn once a process for each set of routes a referrer may have. Drawing its
@@ -72,22 +76,20 @@ def _routes(organisations: list[Organisation]) -> tuple[Any, ...]:
     )
 
 
-def blank_referral_form_html(request: HttpRequest, form: forms.StaffReferralForm) -> SafeString | None:
-    """The unbound form as HTML, from the process's drawings (None under DEBUG, where templates change without a
-    restart: the template draws it then)."""
-    if settings.DEBUG or form.is_bound:
+def blank_referral_form_html(request: HttpRequest, organisations: list[Organisation]) -> SafeString | None:
+    """The unbound form as HTML, from the process's drawings, with a new idempotency key (None under DEBUG, where
+    templates change without a restart: the view builds the form and the template draws it then)."""
+    if settings.DEBUG:
         return None
-    routes = _routes(form.organisations)
+    routes = _routes(organisations)
     drawn = _blank_forms.get(routes)
     if drawn is None:
-        blank = forms.StaffReferralForm(None, organisations=form.organisations, initial={"idempotency_key": KEY_SLOT})
+        blank = forms.StaffReferralForm(None, organisations=organisations, initial={"idempotency_key": KEY_SLOT})
         drawn = str(render_crispy_form(blank, context={"csrf_token": CSRF_SLOT}))
         if len(_blank_forms) >= BLANK_FORMS_KEPT:
             _blank_forms.clear()
         _blank_forms[routes] = drawn
-    html = drawn.replace(CSRF_SLOT, escape(get_token(request))).replace(
-        str(KEY_SLOT), str(form.initial["idempotency_key"])
-    )
+    html = drawn.replace(CSRF_SLOT, escape(get_token(request))).replace(str(KEY_SLOT), str(uuid.uuid4()))
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - our templates, autoescaped; the token is escaped
 
 
