@@ -298,9 +298,16 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
         .order_by("recipient_id", "rule", "due_on", "pk")
         .values_list("recipient_id", "rule", "subject", "due_on", "link")
     )
-    by_user: dict[UUID, list[DigestItem]] = defaultdict(list)
-    for recipient_id, *item in due:
-        by_user[recipient_id].append(DigestItem(*item))
+    # Each person's lines, under their headings, written as they are read: the labels once for the run, and
+    # each due date's words once (a day's reminders share a few dozen dates).
+    labels = dict(Rule.choices)
+    dates: dict[dt.date, str] = {}
+    by_user: dict[UUID, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for recipient_id, rule, subject, due_on, link in due:
+        when = dates.get(due_on)
+        if when is None:
+            when = dates[due_on] = f"{due_on.day} {due_on:%B %Y}"
+        by_user[recipient_id][labels.get(rule, rule)].append(f"- {subject}, due {when}: {_absolute(link)}\n")
     people = User.objects.only("id", "email", "full_name").in_bulk(list(by_user))
     sent = 0
     links = {
@@ -311,13 +318,14 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     # handshake each). If it drops, that person's send fails and is retried by the next run, like any other.
     template = get_template(DIGEST_TEMPLATE)  # looked up once for the run, not once per person
     with get_connection(fail_silently=False) as mail:
-        for user_id, items in by_user.items():
+        for user_id, groups in by_user.items():
+            count = sum(len(lines) for lines in groups.values())
             try:
                 with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(DIGEST_CLAIM_SQL, [user_id, day, len(items), timezone.now()])
+                    cursor.execute(DIGEST_CLAIM_SQL, [user_id, day, count, timezone.now()])
                     if cursor.fetchone() is None:
                         continue  # someone else sent it
-                    _send_digest(people[user_id], items, links, mail, template)
+                    _send_digest(people[user_id], groups, count, links, mail, template)
             except Exception:
                 logger.exception("Could not send the reminder digest to user %s; the next run retries", user_id)
                 continue
@@ -325,31 +333,20 @@ def digests_send(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-@dataclass(frozen=True)
-class DigestItem:
-    rule: str
-    subject: str
-    due_on: dt.date
-    link: str
-
-
-def _send_digest(user: Any, items: list[DigestItem], links: dict[str, str], mail: Any, template: Any) -> None:
-    """One person's digest. The lists of reminders, under their headings, are written here, and the template
-    lays out the rest: the template's loops over every line were the larger part of a run's time at ICB scale
-    (make bench: 340 people, some 90 reminders each)."""
-    labels = dict(Rule.choices)
-    groups: dict[str, list[str]] = defaultdict(list)
-    for r in items:
-        url = f"{settings.SITE_URL}{r.link}" if r.link.startswith("/") else r.link
-        groups[labels.get(r.rule, r.rule)].append(f"- {r.subject}, due {r.due_on.day} {r.due_on:%B %Y}: {url}\n")
+def _send_digest(
+    user: Any, groups: dict[str, list[str]], count: int, links: dict[str, str], mail: Any, template: Any
+) -> None:
+    """One person's digest. The lists of reminders, under their headings (``groups``: heading to lines), are
+    written by ``digests_send``, and the template lays out the rest: the template's loops over every line were
+    the larger part of a run's time at ICB scale (make bench: 340 people, some 90 reminders each)."""
     context = {
         "user": user,
-        "count": len(items),
+        "count": count,
         "groups": "".join(f"\n{label} ({len(lines)})\n{''.join(lines)}" for label, lines in sorted(groups.items())),
         "service_name": settings.SERVICE_NAME,
         **links,
     }
-    subject = f"{settings.SERVICE_NAME}: {len(items)} reminder{'s' if len(items) != 1 else ''} due"
+    subject = f"{settings.SERVICE_NAME}: {count} reminder{'s' if count != 1 else ''} due"
     body = template.render(context)
     send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email], connection=mail)
 
