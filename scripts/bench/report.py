@@ -202,7 +202,7 @@ def summary_markdown(results: dict[str, Any]) -> str:
             "(median of 15); 1 user cold ms = one more such request, made first, with the cache emptied "
             "(queries and floor are counted on it: a cached page's real work). The 3× floor budget is judged on "
             "the 1-user ratio: with 8 users on 2 cores the p50 also "
-            "holds the wait for a core."
+            "holds the wait for a core. A job's time is the median of 5 runs if it takes under 3 s, else one run."
         ),
         "",
         pages_table(results["pages"]),
