@@ -8,6 +8,7 @@ from importlib import import_module
 
 import pytest
 from django.conf import settings
+from django.core.signals import request_started
 from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
@@ -207,6 +208,35 @@ def test_a_request_measured_in_process_keeps_its_database_connection(world: Worl
         closed = before.closed
     assert (status, size > 1000) == (200, True)
     assert not closed
+
+
+def test_a_post_measured_in_process_is_form_encoded_as_browsers_and_wrk_send_it(world: World) -> None:
+    """The test client posts multipart unless told otherwise; wrk and browsers post these forms form-encoded,
+    and a list (the referral's reasons) must arrive whole."""
+    from referrals.models import Referral
+    from scripts.bench import endpoints
+
+    client = HttpClient()
+    client.cookies[settings.SESSION_COOKIE_NAME] = sessions.signed_in_session(world.referrer)
+    route = f"{world.practice.pk}:{world.service.pk}"
+    post = Endpoint(
+        "referral_post", "Referral (POST)", "referrer", (reverse("referrals:new"),), method="POST", expect=302,
+        form=endpoints.referral_form(route),
+    )  # fmt: skip
+    content_types = []
+
+    def sent(environ: dict, **kwargs: object) -> None:
+        content_types.append(environ.get("CONTENT_TYPE"))
+
+    request_started.connect(sent)
+    try:
+        status, location, _ = django_side._request(client, post, post.paths[0])
+    finally:
+        request_started.disconnect(sent)
+    referral = Referral.objects.get()
+    assert (status, location) == (302, reverse("referrals:sent", args=[referral.pk]))
+    assert sorted(referral.reasons) == ["bereavement", "loneliness"]
+    assert content_types == ["application/x-www-form-urlencoded"]
 
 
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:
