@@ -92,7 +92,7 @@ MIDDLEWARE = [
     # anyone who must use two-factor authentication, and has not yet, to enrol or give a code.
     # Renews the idle timeout at most once a minute, instead of writing the session on every request.
     "linkwork.accounts.middleware.SessionRenewalMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    "linkwork.accounts.middleware.OTPMiddleware",
     "linkwork.accounts.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -8,10 +8,16 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import router
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django_otp.middleware import OTPMiddleware as BaseOTPMiddleware
+from django_otp.models import Device
 
 from linkwork.accounts.two_factor import has_confirmed_device, two_factor_required
+from linkwork.by_pk import fetch_by_pk
 
 # Pages a signed-in but not yet verified user may still reach.
 OPEN_URL_NAMES = {
@@ -80,3 +86,22 @@ class SessionRenewalMiddleware:
             if not isinstance(renewed, int) or time.time() - renewed >= RENEW_EVERY_SECONDS:
                 renew_session(request)
         return self.get_response(request)
+
+
+class OTPMiddleware(BaseOTPMiddleware):
+    """django-otp's middleware, reading the session's device with its SQL compiled once a process
+    (linkwork.by_pk) instead of through ``Device.from_persistent_id``'s ``.first()`` on every request. Whether
+    the device is the user's and confirmed is still decided by django-otp (``_finalize_device``)."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        label, _, pk = self._normalize_persistent_id(persistent_id).rpartition("/")
+        try:
+            model = apps.get_model(label)
+        except (LookupError, ValueError):
+            return None
+        if not issubclass(model, Device):
+            return None
+        try:
+            return fetch_by_pk(model, pk, using=router.db_for_read(model))
+        except (model.DoesNotExist, ValueError, ValidationError):
+            return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.core.exceptions import ValidationError
@@ -11,6 +12,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+
+from linkwork.by_pk import fetch_by_pk
 
 DEFAULT_LINK_WORKER_TITLE = "Social prescribing link worker"
 
@@ -122,6 +125,13 @@ class UserManager(BaseUserManager["User"]):
 
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email__iexact=username)
+
+    def get(self, *args: Any, **kwargs: Any) -> User:
+        """As QuerySet.get; by primary key alone (how ``ModelBackend.get_user`` reads the user of every signed-in
+        request), with the SQL compiled once a process (linkwork.by_pk)."""
+        if not args and len(kwargs) == 1 and isinstance(kwargs.get("pk", kwargs.get("id")), uuid.UUID | str):
+            return fetch_by_pk(self.model, next(iter(kwargs.values())), using=self.db)
+        return super().get(*args, **kwargs)
 
 
 class User(AbstractBaseUser, PermissionsMixin):
