@@ -237,6 +237,8 @@ def test_a_post_measured_in_process_is_form_encoded_as_browsers_and_wrk_send_it(
     assert (status, location) == (302, reverse("referrals:sent", args=[referral.pk]))
     assert sorted(referral.reasons) == ["bereavement", "loneliness"]
     assert content_types == ["application/x-www-form-urlencoded"]
+    # The "Referral sent" message is consumed on the page the POST redirects to, not piled up for the next POST.
+    assert "messages" not in client.cookies
 
 
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:
