@@ -163,7 +163,7 @@ if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "linkwork.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
     # No server needed: worker and beat exchange messages through files (make run on a bare machine).
     _broker = DATA_DIR / "celery"
