@@ -198,6 +198,7 @@ class AlertForm(forms.Form):  # rendered inside the record page's own <form>
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.helper = _helper("Add alert", form_tag=False)
+        self.helper.disable_csrf = True  # the page's own <form> carries the token
 
 
 class ContactForm(forms.Form):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from io import StringIO
 
 import pytest
@@ -14,10 +15,12 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from clients import selectors, services
+from clients.forms import AlertForm
 from clients.models import CaseStatus, Contact, PlanVersion
 from community.models import PostcodeArea
 from linkwork.accounts.access import forget_kept_access
 from linkwork.audit.models import AuditEvent
+from linkwork.forms import kept
 from tests import factories
 from tests.conftest import SESSION_QUERIES, World, login
 
@@ -452,6 +455,57 @@ def test_alerts_show_on_every_page_of_the_record(client, world: World, case) -> 
     ):
         page = client.get(url).text
         assert "Risk to lone workers" in page and "Visit in pairs" in page, url
+
+
+def _alert_form_part(html: str) -> str:
+    start = html.index("<form", html.index("Add an alert"))
+    return html[start : html.index("</form>", start)]
+
+
+def test_the_kept_blank_alert_form_is_the_form_the_template_draws(client, world: World, case, settings) -> None:
+    """The client record keeps the blank "Add an alert" form's drawing (linkwork.forms.kept); under DEBUG the
+    template draws it each time. Both must be the same form."""
+    kept._kept.clear()
+    login(client, world.link_worker)
+    url = reverse("clients:client", args=[case.client.pk])
+    first, again = client.get(url).text, client.get(url).text
+    settings.DEBUG = True
+    drawn = client.get(url).text
+    settings.DEBUG = False
+    csrf = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+    assert csrf.sub("", _alert_form_part(first)) == csrf.sub("", _alert_form_part(drawn))
+    assert csrf.sub("", _alert_form_part(first)) == csrf.sub("", _alert_form_part(again))
+    assert 'name="kind"' in _alert_form_part(first) and "Risk to lone workers" in _alert_form_part(first)
+    assert list(kept._kept) == [AlertForm]
+
+
+def test_an_alert_with_a_mistake_is_drawn_with_its_error_not_the_kept_blank_form(client, world: World, case) -> None:
+    login(client, world.link_worker)
+    client.get(reverse("clients:client", args=[case.client.pk]))  # the blank drawing is kept
+    response = client.post(reverse("clients:alert_add", args=[case.client.pk]), {"kind": "", "detail": "Typed"})
+    assert response.status_code == 400
+    assert "Select the kind of alert" in response.text and "Typed" in response.text
+    assert response.text.count('<details class="nhsuk-details" open>') == 1
+    assert response.text.startswith("<!DOCTYPE html>") and "<title>Error: " in response.text
+
+
+def test_a_kept_form_must_not_draw_its_own_form_tag(settings) -> None:
+    class Tagged(AlertForm):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.helper.form_tag = True
+
+    class Token(AlertForm):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self.helper.disable_csrf = False
+
+    with pytest.raises(ValueError, match="CSRF"):
+        kept.blank_form_html(Token)
+    with pytest.raises(ValueError, match="CSRF"):
+        kept.blank_form_html(Tagged)
+    settings.DEBUG = True
+    assert kept.blank_form_html(Tagged) is None
 
 
 def test_editing_the_record_keeps_input_on_error(client, world: World, case) -> None:

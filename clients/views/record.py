@@ -16,6 +16,7 @@ from linkwork.accounts.access import SERVICE_ROLES, access_for, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
+from linkwork.forms.kept import blank_form_html
 
 
 @role_required(*SERVICE_ROLES)
@@ -24,6 +25,9 @@ def client_detail(request: HttpRequest, client_id: UUID) -> HttpResponse:
     audit_record(request=request, action=Action.VIEW, obj=client, summary="Record viewed")
     cases = client.cases.select_related("link_worker").order_by("-start_date")
     access = access_for(request.user)
+    # The blank form's drawing is kept by the process (None under DEBUG); a form with mistakes is drawn by
+    # alert_add.
+    alert_form_html = blank_form_html(forms.AlertForm)
     return render(
         request,
         "clients/client.html",
@@ -32,7 +36,8 @@ def client_detail(request: HttpRequest, client_id: UUID) -> HttpResponse:
             "cases": cases,
             "can_write": client.service_id in access.service_ids(*selectors.WRITE_ROLES),
             "can_audit": client.service_id in access.service_ids(Role.SERVICE_MANAGER),
-            "alert_form": forms.AlertForm(),
+            "alert_form_html": alert_form_html,
+            "alert_form": None if alert_form_html else forms.AlertForm(),
         },
     )
 

@@ -1,0 +1,33 @@
+"""Blank forms drawn once a process.
+
+Drawing a form through the crispy NHS.UK pack walks a template per field, label, hint and radio: on the client
+record, the blank "Add an alert" form was a fifth of the page's time (pyinstrument, make bench at scale 10). A
+blank form whose fields and choices are constants draws the same every time, so it is drawn once and kept. Only
+forms without their own ``<form>`` tag and CSRF token qualify (``form_tag`` off, ``disable_csrf`` on): the
+page's ``<form>`` carries the token, which differs per request. The referral form, which draws its own, keeps
+its drawing with a placeholder for the token instead (referrals.views.intake).
+"""
+
+from __future__ import annotations
+
+from crispy_forms.utils import render_crispy_form
+from django import forms
+from django.conf import settings
+from django.utils.safestring import SafeString, mark_safe
+
+_kept: dict[type[forms.BaseForm], str] = {}
+
+
+def blank_form_html(form_class: type[forms.BaseForm]) -> SafeString | None:
+    """The unbound ``form_class()`` as the crispy pack draws it, kept for the process; None under DEBUG, where
+    templates change without a restart (the page then draws the form itself)."""
+    if settings.DEBUG:
+        return None
+    html = _kept.get(form_class)
+    if html is None:
+        form = form_class()
+        helper = getattr(form, "helper", None)
+        if helper is None or helper.form_tag or not helper.disable_csrf:
+            raise ValueError(f"{form_class.__name__} draws its own <form> or CSRF token: it cannot be kept")
+        html = _kept[form_class] = str(render_crispy_form(form))
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - drawn by our templates, which escape every value
