@@ -72,6 +72,30 @@ def test_it_shows_navigation_for_every_role_a_user_holds(client, world: World) -
     assert "Users and organisations" not in page
 
 
+def test_the_navigation_follows_a_change_of_role_at_the_next_page(client, world: World) -> None:
+    """The navigation is built once a process per set of roles: a role given or taken away must still show at
+    the next page, and people with the same roles share it."""
+    login(client, world.link_worker)
+    assert "Caseload dashboard" not in client.get(reverse("clients:caseload")).text
+    membership = factories.MembershipFactory(user=world.link_worker, organisation=world.service, role=Role.SUPERVISOR)
+    page = client.get(reverse("clients:caseload")).text
+    assert "Caseload dashboard" in page and f'href="{reverse("outcomes:dashboard")}"' in page
+    membership.delete()
+    assert "Caseload dashboard" not in client.get(reverse("clients:caseload")).text
+    login(client, world.colleague)  # another link worker: the same links
+    assert "My caseload" in client.get(reverse("clients:caseload")).text
+
+
+def test_the_header_and_footer_links_are_the_routes_they_name(client, world: World) -> None:
+    login(client, world.link_worker)
+    page = client.get(reverse("clients:caseload")).text
+    for name in ("home", "accounts:profile", "notifications:inbox", "accessibility", "privacy"):
+        assert f'href="{reverse(name)}"' in page, name
+    assert f'action="{reverse("accounts:logout")}"' in page
+    assert f'data-keepalive-url="{reverse("accounts:keepalive")}"' in page
+    assert f'data-signin-url="{reverse("accounts:login")}"' in page
+
+
 def _case_in_my_service(world: World, given: str, family: str, *, worker=None, factory=None):  # noqa: ANN001, ANN202
     return (factory or factories.ActiveCaseFactory)(
         client__service=world.service,
