@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -946,6 +947,39 @@ def test_a_remembered_recheck_is_run_again_once_a_contact_is_logged(
     assert "First contact due by" not in client.get(reverse(INBOX)).text
     due.refresh_from_db()
     assert due.status == ReminderStatus.CLEARED
+
+
+def test_one_recheck_clears_what_no_longer_holds_under_every_rule_and_keeps_what_does(
+    client, world: World, due: Reminder, today: None
+) -> None:
+    """The rules the user has reminders for are reconciled together (one read, one update): a reminder under each
+    of two other rules, for things no rule finds due any more, are both cleared; the one still due stays."""
+    stale = [
+        Reminder.objects.create(
+            rule=rule,
+            recipient=world.link_worker,
+            service=world.service,
+            object_kind=due.object_kind,
+            object_id=uuid.uuid4(),  # nothing the rules can find
+            due_on=due.due_on,
+            title=f"Stale {rule}",
+            subject="J S",
+            link=due.link,
+        )
+        for rule in (Rule.NO_CONTACT, Rule.HOME_VISIT_OVERDUE)
+    ]
+    login(client, world.link_worker)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse(INBOX)).text
+    assert "First contact due by 8 June 2026" in page and "Stale" not in page
+    reconciling = [q for q in queries.captured_queries if '"notifications_reminder"."rule" IN' in q["sql"]]
+    assert len(reconciling) == 1  # three rules, one read
+    assert {r.rule: r.status for r in Reminder.objects.filter(pk__in=[r.pk for r in stale])} == {
+        Rule.NO_CONTACT: ReminderStatus.CLEARED,
+        Rule.HOME_VISIT_OVERDUE: ReminderStatus.CLEARED,
+    }
+    due.refresh_from_db()
+    assert due.status == ReminderStatus.OPEN
 
 
 def test_a_remembered_recheck_is_run_again_once_the_services_rules_change(
