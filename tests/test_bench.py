@@ -241,6 +241,23 @@ def test_a_post_measured_in_process_is_form_encoded_as_browsers_and_wrk_send_it(
     assert "messages" not in client.cookies
 
 
+def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: World) -> None:
+    """The cold request empties the cache, so that cached pages do their real work; the session of someone
+    signed in stays in the cache in life (cached_db), so it must not be counted as read from PostgreSQL."""
+    prepared = {
+        "sessions": {"link_worker": sessions.signed_in_session(world.link_worker)},
+        "csrf": sessions.csrf_secret(),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
+    endpoint = Endpoint("caseload", "Caseload", "link_worker", (reverse("clients:caseload"),))
+    measured = django_side.measure_endpoint(prepared, endpoint, floor=False)
+    assert measured["status"] == 200 and not measured["problem"]
+    sql = [q["sql"] for q in measured["queries"]]
+    assert sql and not any("django_session" in q for q in sql)
+    assert any('FROM "clients_case"' in q for q in sql)
+
+
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.models import Device
