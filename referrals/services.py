@@ -90,9 +90,9 @@ def referral_submit(
         raise ValidationError("Referrals can only be made to an active social prescribing service")
     if not data.get("consent_given"):
         raise ValidationError("A referral needs the person's consent")
-    existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
-    if existing is not None:
-        return existing, False
+    # No look for an earlier referral first: the unique idempotency key turns a repeat into an IntegrityError,
+    # caught below, so the usual submission makes one query fewer. A repeat uses up a reference number, as a
+    # rolled-back submission always has (references come from a sequence; gaps mean nothing).
     fields = {k: data[k] for k in (*PERSON_FIELDS, *REFERRER_FIELDS) if k in data and data[k] is not None}
     try:
         with transaction.atomic():
@@ -115,7 +115,7 @@ def referral_submit(
                 note=Channel(channel).label,
             )
     except IntegrityError:
-        # Two identical submissions raced: the other one won, and that is the referral.
+        # A double submission, or two identical ones racing: the first one is the referral.
         existing = Referral.objects.filter(idempotency_key=idempotency_key).first()
         if existing is None:
             raise

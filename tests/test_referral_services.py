@@ -84,6 +84,8 @@ def test_the_same_idempotency_key_creates_one_referral(world: World) -> None:
     assert created and not created_again
     assert again.pk == first.pk
     assert Referral.objects.count() == 1
+    assert again.given_name == first.given_name != "Changed"  # the first one's details, untouched
+    assert ReferralEvent.objects.filter(referral=first).count() == 1  # and no second "submitted"
 
 
 def test_extra_fields_in_the_data_are_ignored(world: World) -> None:
