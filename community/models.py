@@ -166,6 +166,12 @@ class CommunityService(models.Model):
             GinIndex(fields=["search_vector"], name="service_search_idx"),
             GinIndex(fields=["categories"], name="service_categories_idx"),
             models.Index(fields=["provider", "status"], name="service_provider_status_idx"),
+            # The published directory in the ORUK feed's order (community.oruk.selectors): migration 0005.
+            models.Index(
+                fields=["name", "id"],
+                condition=models.Q(is_public=True, status="active"),
+                name="service_published_name_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -58,3 +58,23 @@ def test_contacts_have_one_index_by_case_not_three() -> None:
             "SELECT indexname FROM pg_indexes WHERE tablename = 'clients_contact' AND indexdef LIKE '%(case_id%'"
         )
         assert [row[0] for row in cursor.fetchall()] == ["contact_case_cover_idx"]
+
+
+def test_the_oruk_feed_pages_and_counts_the_published_directory_by_its_partial_index(db) -> None:
+    from community.oruk import selectors as oruk
+
+    published = oruk.filter_services(oruk.published_services(), filters={})
+    page = _plan(published[:50])
+    assert "Index Scan using service_published_name_idx on community_communityservice" in page
+    assert "Sort" not in page.split("Index Scan")[0]  # in the index's order: no sort of the whole directory
+    count = _plan(published.values("pk")).replace("Index Only Scan", "Index Scan")
+    assert "using service_published_name_idx" in count
+
+
+def test_the_oruk_feed_does_not_fetch_the_search_vector() -> None:
+    from community.oruk import selectors as oruk
+
+    sql = str(oruk.filter_services(oruk.published_services(), filters={}).query)
+    assert "search_vector" not in sql
+    searched = str(oruk.filter_services(oruk.published_services(), filters={"search": "walking"}).query)
+    assert '"search_vector" @@' in searched  # still searched and ranked in SQL

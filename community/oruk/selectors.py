@@ -21,7 +21,13 @@ EARTH_RADIUS_M = 6_371_000.0
 
 def published_services() -> QuerySet[CommunityService]:
     """Services the directory publishes: marked public and active. The only way into ORUK data."""
-    return CommunityService.objects.filter(is_public=True, status=ServiceStatus.ACTIVE).select_related("provider")
+    # In the order of the partial index service_published_name_idx (community migration 0005). The search
+    # vector is for filtering and ranking in SQL, never sent: deferred, it is not fetched with every row.
+    return (
+        CommunityService.objects.filter(is_public=True, status=ServiceStatus.ACTIVE)
+        .select_related("provider")
+        .defer("search_vector")
+    )
 
 
 def _with_details(qs: QuerySet[CommunityService]) -> QuerySet[CommunityService]:
