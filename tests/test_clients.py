@@ -663,3 +663,58 @@ def test_load_deprivation_sets_deciles_and_refuses_bad_files(world: World, case,
     bad.write_text("postcode,lsoa_code,imd_decile\nLS1 4AP,E01011365,11\n")
     with pytest.raises(CommandError, match="Line 2"):
         call_command("load_deprivation", str(bad))
+
+
+# The timeline's list and strip as the template loops wrote them, before case.py wrote them in Python.
+OLD_CONTACT_LOOP = """{% for c in contacts %}
+  <li class="nhsuk-u-margin-bottom-4">
+    <h3 class="nhsuk-heading-s nhsuk-u-margin-bottom-1">{{ c.when }}: {{ c.method }}{% if c.attempted_only %} <strong class="nhsuk-tag nhsuk-tag--grey">Attempt, not counted</strong>{% endif %}</h3>
+    <p class="nhsuk-body-s nhsuk-u-margin-bottom-1">{% if c.duration_minutes %}{{ c.duration_minutes }} minutes · {% endif %}recorded by {{ c.recorded_by }}</p>
+    {% if c.notes %}<p>{{ c.notes|linebreaksbr }}</p>{% endif %}
+    {% if c.next_step or c.follow_up_on %}<p><strong>Next:</strong> {{ c.next_step }}{% if c.follow_up %} by {{ c.follow_up }}{% endif %}</p>{% endif %}
+  </li>
+  {% empty %}
+  <li>No contacts yet.</li>
+  {% endfor %}"""  # noqa: E501
+OLD_POINTS_LOOP = """{% for p in points %}<circle cx="{{ p.x }}" cy="30" r="9" class="{% if p.contact.attempted_only %}lw-timeline__attempt{% else %}lw-timeline__contact{% endif %}"/>{% endfor %}"""  # noqa: E501
+
+
+def test_the_timeline_written_in_python_is_what_the_template_loops_wrote() -> None:
+    from django.template import Context, Template
+
+    from clients.views.case import contact_items_html, timeline_points_html
+
+    def line(**fields) -> selectors.ContactLine:
+        values = {
+            "at": timezone.make_aware(dt.datetime(2026, 3, 5, 14, 5)),
+            "method": "Phone",
+            "attempted_only": False,
+            "duration_minutes": 30,
+            "notes": "",
+            "next_step": "",
+            "follow_up_on": None,
+            "recorded_by": "Amira Khan",
+        }
+        return selectors.ContactLine(**(values | fields))
+
+    contacts = [
+        line(),
+        line(attempted_only=True, duration_minutes=0, method="Text message"),
+        line(notes="First line\nSecond <script>alert(1)</script>\r\nThird & last", recorded_by='O\'Brien "Jo"'),
+        line(next_step="Call the <b>group</b>", follow_up_on=dt.date(2026, 3, 19)),
+        line(follow_up_on=dt.date(2026, 4, 1)),
+        line(next_step="Visit", duration_minutes=600),
+    ]
+    points = [
+        selectors.TimelinePoint(c, day, percent) for c, day, percent in zip(contacts, [0, 3, 40], [0, 3.3, 44.44])
+    ]
+
+    def squeezed(html: str) -> str:
+        return " ".join(html.split())
+
+    for shown in (contacts, []):
+        old = Template(OLD_CONTACT_LOOP).render(Context({"contacts": shown}))
+        assert squeezed(contact_items_html(shown)) == squeezed(old)
+    old_points = Template(OLD_POINTS_LOOP).render(Context({"points": points}))
+    assert timeline_points_html(points) == old_points
+    assert "<script>" not in contact_items_html(contacts) and "&lt;script&gt;" in contact_items_html(contacts)
