@@ -8,11 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from django.urls import get_script_prefix, get_urlconf, reverse
+from django.urls import get_script_prefix
 
 from linkwork.accounts.access import SERVICE_ROLES, access_for, local_link_worker_title
 from linkwork.accounts.models import Role
 from linkwork.accounts.two_factor import two_factor_required
+from linkwork.links import page_url
 from linkwork.notifications.selectors import unread_count
 
 
@@ -27,32 +28,32 @@ class NavItem:
 
 def nav_items(user: Any) -> list[NavItem]:
     """The header's navigation for the user's roles. It depends on nothing else, so it is built once a process
-    for each set of roles (and URL configuration and prefix): building it reversed up to nine URLs on every page.
-    """
-    return list(_nav_items(frozenset(access_for(user).roles), get_script_prefix(), get_urlconf()))
+    for each set of roles (and URL prefix, as linkwork.links keys its links): building it reversed up to nine
+    URLs on every page."""
+    return list(_nav_items(frozenset(access_for(user).roles), get_script_prefix()))
 
 
 @functools.lru_cache(maxsize=256)
-def _nav_items(roles: frozenset[str], prefix: str, urlconf: str | None) -> tuple[NavItem, ...]:
+def _nav_items(roles: frozenset[str], prefix: str) -> tuple[NavItem, ...]:
     access = _Roles(roles)
     items: list[NavItem] = []
     if access.has(Role.LINK_WORKER):
-        items.append(NavItem("My caseload", reverse("clients:caseload")))
+        items.append(NavItem("My caseload", page_url("clients:caseload")))
     if access.has(Role.REFERRER):
-        items.append(NavItem("My referrals", reverse("referrals:mine")))
+        items.append(NavItem("My referrals", page_url("referrals:mine")))
     if access.has(*SERVICE_ROLES):
-        items.append(NavItem("Triage queue", reverse("referrals:queue")))
-        items.append(NavItem("Community directory", reverse("community:directory")))
+        items.append(NavItem("Triage queue", page_url("referrals:queue")))
+        items.append(NavItem("Community directory", page_url("community:directory")))
     if access.has(Role.SUPERVISOR, Role.SERVICE_MANAGER):
-        items.append(NavItem("Caseload dashboard", reverse("outcomes:dashboard")))
+        items.append(NavItem("Caseload dashboard", page_url("outcomes:dashboard")))
     if access.has(Role.COMMISSIONER, Role.SERVICE_MANAGER, Role.SUPERVISOR):
-        items.append(NavItem("Reports", reverse("outcomes:reports")))
+        items.append(NavItem("Reports", page_url("outcomes:reports")))
     if access.has(Role.LINK_WORKER):
-        items.append(NavItem("My supervision", reverse("supervision:mine")))
+        items.append(NavItem("My supervision", page_url("supervision:mine")))
     if access.has(Role.SERVICE_MANAGER):
-        items.append(NavItem("Audit trail", reverse("audit:users")))
+        items.append(NavItem("Audit trail", page_url("audit:users")))
     if access.has(Role.SITE_ADMIN):
-        items.append(NavItem("Users and organisations", reverse("accounts:admin_home")))
+        items.append(NavItem("Users and organisations", page_url("accounts:admin_home")))
     return tuple(items)
 
 

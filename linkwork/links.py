@@ -26,7 +26,7 @@ def object_url(name: str, pk: UUID | int) -> str:
     return _pattern(name, get_script_prefix(), stand_in).replace(str(stand_in), str(pk))
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)  # the header, footer and navigation use 17 names, the pages about 10 more
 def _page(name: str, script_prefix: str) -> str:
     return reverse(name)
 
