@@ -126,6 +126,71 @@ def test_person_outcomes_mean_change_and_confidence_interval(world: World, datas
     assert completion[1:3] == [3, 3]
 
 
+def test_equity_figures_match_the_hand_count(world: World, dataset) -> None:
+    """Age on the day of referral, sex and ethnic category (known once a person is accepted) and the deprivation
+    decile of the referral's postcode, each with its referrals, acceptances and declines."""
+    from clients.models import Client
+    from community.models import PostcodeArea
+    from referrals.models import Referral
+
+    PostcodeArea.objects.create(postcode="LS14AP", imd_decile=3)
+    PostcodeArea.objects.create(postcode="BD11AA", imd_decile=1)
+    for referral in dataset[:3]:
+        Client.objects.filter(pk=referral.case.client_id).update(sex="female", ethnic_category="A")
+    Client.objects.filter(pk=dataset[3].case.client_id).update(sex="male", ethnic_category="N")
+    received = (TODAY - dt.timedelta(days=30)).year
+    Referral.objects.filter(pk=dataset[4].pk).update(date_of_birth=dt.date(received - 30, 1, 1), postcode="bd1 1aa")
+    declined = Referral.objects.filter(status="declined").order_by("pk")
+    Referral.objects.filter(pk=declined[0].pk).update(
+        date_of_birth=dt.date((TODAY - dt.timedelta(days=20)).year - 10, 1, 1), postcode="ZZ99 9ZZ"
+    )
+    rows = {key: table(world, key).rows for key in ("equity_age", "equity_sex", "equity_ethnicity")}
+    assert rows["equity_age"] == [
+        ["Under 18", 1, 0, 1, None],
+        ["25 to 34", 1, 1, 0, None],
+        ["75 to 84", 10, 8, 2, None],  # born 2 January 1950
+    ]
+    assert rows["equity_sex"] == [["Not recorded", 8, 5, 3, None], ["Female", 3, 3, 0, None], ["Male", 1, 1, 0, None]]
+    assert rows["equity_ethnicity"] == [
+        ["Not recorded", 8, 5, 3, None],
+        ["White: British", 3, 3, 0, None],
+        ["Black or Black British: African", 1, 1, 0, None],
+    ]
+    assert table(world, "equity_deprivation").rows == [
+        ["Decile 1 (most deprived)", 1, 1, 0, None],
+        ["Decile 3", 10, 8, 2, None],
+        ["Not known", 1, 0, 1, None],  # a postcode the lookup does not hold
+    ]
+
+
+def test_follow_up_completion_counts_each_measure_for_cases_closed_in_the_period(world: World, dataset) -> None:
+    ucla = Instrument.objects.get(code="ucla3")
+    closed = dataset[0].case
+    for timepoint in ("baseline", "follow_up"):
+        Assessment.objects.create(
+            case=closed,
+            instrument=ucla,
+            timepoint=timepoint,
+            taken_on=TODAY - dt.timedelta(days=5),
+            answers={},
+            score=5,
+            recorded_by=world.link_worker,
+        )
+    Assessment.objects.create(  # a case still open: not counted
+        case=dataset[5].case,
+        instrument=ucla,
+        timepoint="baseline",
+        taken_on=TODAY - dt.timedelta(days=5),
+        answers={},
+        score=6,
+        recorded_by=world.link_worker,
+    )
+    rows = {r[0]: r[1:3] for r in table(world, "follow_up_completion").rows}
+    assert rows.pop("SWEMWBS") == [3, 3]
+    assert rows.pop(ucla.short_name) == [1, 1]
+    assert rows and all(counts == [0, 0] for counts in rows.values())
+
+
 def test_system_impact(world: World, dataset) -> None:
     assert table(world, "gp_appointments").rows == [["GP appointments", 2, 5.0, 2.5, -2.5]]
 
