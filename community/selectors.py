@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, Lookup, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
@@ -206,10 +207,16 @@ def provider_for_user(user: Any, provider_id: UUID, *, write: bool = False) -> P
     return provider
 
 
+@dataclass(frozen=True)
+class OverdueEntry:
+    pk: UUID
+    name: str
+
+
 @dataclass
 class OverdueReviews:
     count: int
-    first: list[CommunityService]
+    first: list[OverdueEntry]
 
 
 def overdue_reviews(*, user: Any, today: dt.date | None = None, show: int = 10) -> OverdueReviews:
@@ -218,17 +225,37 @@ def overdue_reviews(*, user: Any, today: dt.date | None = None, show: int = 10) 
     counts before the LIMIT; filtering every entry in Python cost ~20 ms a page at 5,000 services). The entries
     carry their name and id only: the directory page links to them."""
     today = today or timezone.localdate()
+    service_ids = tuple(sorted(_service_ids(user)))
+    if not service_ids:
+        return OverdueReviews(count=0, first=[])
+    sql, params = _overdue_sql(service_ids, today, max(show, 1))
+    with connections[CommunityService.objects.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    first = [OverdueEntry(pk, name) for pk, name, _ in rows[:show]]
+    return OverdueReviews(count=rows[0][2] if rows else 0, first=first)
+
+
+@lru_cache(maxsize=256)
+def _overdue_sql(service_ids: tuple[UUID, ...], today: dt.date, limit: int) -> tuple[str, tuple[Any, ...]]:
+    """The overdue query's SQL for these services and day, compiled by the ORM once a process: every directory
+    page asks it with the same services and date, and building and compiling the queryset (an array subquery, an
+    expression, a window) took longer than PostgreSQL took to answer it (make bench: 1.4 ms against 0.9 ms).
+    Keyed on the exact inputs, so the SQL is always the one the ORM would write for them; the rows are read
+    afresh every time."""
     due_on = ExpressionWrapper(F("last_checked_on") + F("review_every_days"), output_field=models.DateField())
+    providers = ArraySubquery(Provider.objects.filter(service__in=service_ids).order_by().values("pk"))
     overdue = (
-        directory_for(user=user)
-        .select_related(None)
-        .only("id", "name")
+        CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers))
         .exclude(status=ServiceStatus.DEFUNCT)
         .alias(due_on=due_on)
         .filter(Q(last_checked_on=None) | Q(due_on__lt=today))
+        .annotate(overdue_count=Window(Count("*")))
+        .order_by("name", "pk")
+        .values_list("pk", "name", "overdue_count")[:limit]
     )
-    first = list(overdue.annotate(overdue_count=Window(Count("*"))).order_by("name", "pk")[: max(show, 1)])
-    return OverdueReviews(count=first[0].overdue_count if first else 0, first=first[:show])
+    sql, params = overdue.query.sql_with_params()
+    return sql, tuple(params)
 
 
 def can_maintain(user: Any, provider: Provider) -> bool:

@@ -150,6 +150,23 @@ def test_the_callout_counts_every_overdue_review_but_lists_ten(client, world: Wo
     assert [s.name for s in overdue.first] == [f"Unchecked {i:02d}" for i in range(10)]
 
 
+def test_the_overdue_reviews_are_read_afresh_for_each_page_each_day_and_each_users_services(world: World) -> None:
+    """The overdue query's SQL is kept once a process (community.selectors._overdue_sql); its rows never are."""
+    unchecked = factories.UncheckedServiceFactory(provider__service=world.service, name="Unchecked")
+    make(world, "Checked", last_checked_on=timezone.localdate(), review_every_days=30)
+    elsewhere = factories.UncheckedServiceFactory(name="Another service's group")
+    today = timezone.localdate()
+    first = selectors.overdue_reviews(user=world.link_worker, today=today)
+    assert (first.count, [e.name for e in first.first]) == (1, ["Unchecked"])
+
+    CommunityService.objects.filter(pk=unchecked.pk).update(last_checked_on=today)
+    assert selectors.overdue_reviews(user=world.link_worker, today=today).count == 0  # checked since
+    later = selectors.overdue_reviews(user=world.link_worker, today=today + dt.timedelta(days=31))
+    assert [e.name for e in later.first] == ["Checked"]  # due a review every 30 days; the other every 365
+    other = factories.MembershipFactory(organisation=elsewhere.provider.service, role="link_worker").user
+    assert [e.pk for e in selectors.overdue_reviews(user=other, today=today).first] == [elsewhere.pk]
+
+
 def test_directory_search_page_query_count_does_not_grow(client, world: World) -> None:
     PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
     search = {"q": "group", "categories": ["peer_support", "befriending"], "postcode": "LS1 4AP", "within_km": "25"}
