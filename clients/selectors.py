@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from clients.models import Case, CaseStatus, Client, ClientAlert, ConnectionStatus, ContactMethod, HomeVisit
+from linkwork import compiled
 from linkwork.accounts.access import SERVICE_ROLES, access_for
 from linkwork.accounts.models import Role, User
 
@@ -39,8 +40,8 @@ CASELOAD_LINE = (
 )
 
 
-def _with_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
-    today = timezone.localdate()
+def _with_counts(cases: QuerySet[Case], today: date | None = None) -> QuerySet[Case]:
+    today = today or timezone.localdate()
     return cases.annotate(
         contact_count=Count("contacts", filter=Q(contacts__attempted_only=False), distinct=True),
         last_contact_at=Max("contacts__at", filter=Q(contacts__attempted_only=False)),
@@ -65,7 +66,9 @@ SORTS = {
 }
 
 
-def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | None = None) -> QuerySet[Case]:
+def caseload_for(
+    *, user: Any, worker: Any = None, filters: CaseloadFilter | None = None, today: date | None = None
+) -> QuerySet[Case]:
     """Open cases of ``worker`` (default: the user) in the user's services, each as one dict of what a caseload
     line shows (``CASELOAD_LINE``): contact count, last contact, next follow-up and the kinds of the client's open
     alerts. One query whatever the size, and no model instances: building a hundred cases and clients, and
@@ -73,13 +76,14 @@ def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | Non
     filters = filters or CaseloadFilter()
     worker = worker or user
     now = timezone.now()
-    today = timezone.localdate()
+    today = today or timezone.localdate()
     cases = _with_counts(
         Case.objects.filter(link_worker=worker, status__in=OPEN_STATUSES, service__in=_service_ids(user)).annotate(
             alert_kinds=ArraySubquery(
                 _open_alerts.filter(client=OuterRef("client_id")).order_by("-raised_at").values("kind")
             )
-        )
+        ),
+        today,
     )
     if filters.show == "overdue":
         cutoff = now - timedelta(days=NO_CONTACT_DAYS)
@@ -93,6 +97,20 @@ def caseload_for(*, user: Any, worker: Any = None, filters: CaseloadFilter | Non
     order = SORTS.get(filters.sort, SORTS["window"])
     first = F(order[0]).asc(nulls_first=True) if order[0] == "last_contact_at" else order[0]
     return cases.order_by(first, *order[1:]).values(*CASELOAD_LINE)
+
+
+def caseload_lines(*, user: Any, worker: Any = None, filters: CaseloadFilter | None = None) -> list[dict[str, Any]]:
+    """``caseload_for``'s dicts, with its SQL compiled once a process for each worker, set of services, day and
+    filter (``linkwork.compiled``): a link worker opens their caseload many times a day, and building and
+    compiling the query took 1.6 ms against 2.6 ms to run it (make bench, scale 10). The "no contact for 14 days"
+    filter counts from the current time, so it is built afresh each time."""
+    filters = filters or CaseloadFilter()
+    worker = worker or user
+    if filters.show == "overdue":
+        return list(caseload_for(user=user, worker=worker, filters=filters))
+    today = timezone.localdate()
+    key = ("clients.caseload", worker.pk, tuple(sorted(_service_ids(user))), today, filters)
+    return compiled.values(key, lambda: caseload_for(user=user, worker=worker, filters=filters, today=today))
 
 
 def team_workers(*, user: Any) -> QuerySet[User]:

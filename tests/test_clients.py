@@ -207,6 +207,23 @@ def test_caseload_filters(world: World) -> None:
     assert ids("paused") == {paused.pk}
 
 
+def test_caseload_lines_are_the_caseload_querys_rows_read_afresh_each_time(world: World) -> None:
+    """caseload_lines keeps the query's SQL a process (linkwork.compiled), never its rows."""
+    case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    factories.PausedCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    for show in ("", "overdue", "ending", "paused"):
+        for sort in ("window", "last_contact", "name"):
+            filters = selectors.CaseloadFilter(show=show, sort=sort)
+            for _ in range(2):  # compiled, then kept
+                lines = selectors.caseload_lines(user=world.link_worker, filters=filters)
+                assert lines == list(selectors.caseload_for(user=world.link_worker, filters=filters))
+    factories.ContactFactory(case=case, at=at(1), follow_up_on=timezone.localdate() + dt.timedelta(days=3))
+    line = next(c for c in selectors.caseload_lines(user=world.link_worker) if c["id"] == case.pk)
+    assert line["contact_count"] == 1 and line["next_follow_up"] == timezone.localdate() + dt.timedelta(days=3)
+    assert selectors.caseload_lines(user=world.colleague) == []  # another link worker's caseload, not this one's
+
+
 def test_search_by_name_nhs_number_or_reference_within_my_service(world: World, case) -> None:
     referral = factories.AcceptedReferralFactory(service=world.service, case=case)
     factories.ClientFactory(service=world.other_service, given_name="Nora", family_name="Elsewhere")

@@ -134,7 +134,7 @@ def caseload(request: HttpRequest) -> HttpResponse:
         show=request.GET.get("show", "") if request.GET.get("show", "") in FILTERS else "",
         sort=request.GET.get("sort", "window") if request.GET.get("sort") in SORT_LABELS else "window",
     )
-    cases = list(selectors.caseload_for(user=request.user, worker=worker, filters=filters))
+    cases = selectors.caseload_lines(user=request.user, worker=worker, filters=filters)
     audit_record(
         request=request,
         action=Action.VIEW,

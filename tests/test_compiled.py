@@ -1,0 +1,83 @@
+"""linkwork.compiled: a values() queryset's SQL kept a process under a key; its rows read afresh every time."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clients.models import Case
+from linkwork import compiled
+from tests import factories
+from tests.conftest import World
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    compiled.forget()
+    yield
+    compiled.forget()
+
+
+def _counts(service_id):
+    return (
+        Case.objects.filter(service=service_id)
+        .annotate(counted=Count("contacts", filter=Q(contacts__attempted_only=False)))
+        .order_by("client__family_name", "pk")
+        .values("pk", "status", "window_end", "counted", "client__family_name")
+    )
+
+
+def test_the_rows_are_the_orms_own_and_are_read_afresh(world: World) -> None:
+    first = factories.ActiveCaseFactory(
+        client__service=world.service, client__family_name="Adams", link_worker=world.link_worker
+    )
+    factories.ActiveCaseFactory(client__service=world.service, client__family_name="Brown")
+    built = []
+
+    def build():
+        built.append(1)
+        return _counts(world.service.pk)
+
+    key = ("test", world.service.pk)
+    assert compiled.values(key, build) == list(_counts(world.service.pk))
+    assert isinstance(compiled.values(key, build)[0]["window_end"], dt.date)  # the ORM's types, not text
+    factories.ContactFactory(case=first)
+    factories.ActiveCaseFactory(client__service=world.service, client__family_name="Clark")
+    rows = compiled.values(key, build)
+    assert [(r["client__family_name"], r["counted"]) for r in rows] == [("Adams", 1), ("Brown", 0), ("Clark", 0)]
+    assert built == [1]  # built and compiled once
+
+
+def test_each_key_has_its_own_statement_and_one_query_each_time(world: World) -> None:
+    factories.ActiveCaseFactory(client__service=world.service)
+    factories.ActiveCaseFactory(client__service=world.other_service)
+    for service in (world.service, world.other_service):
+        compiled.values(("test", service.pk), lambda service=service: _counts(service.pk))
+    with CaptureQueriesContext(connection) as queries:
+        mine = compiled.values(("test", world.service.pk), lambda: _counts(world.service.pk))
+        theirs = compiled.values(("test", world.other_service.pk), lambda: _counts(world.other_service.pk))
+    assert len(queries) == 2  # one statement each, seen by query counting (and the benchmark) as any other
+    assert {r["pk"] for r in mine}.isdisjoint({r["pk"] for r in theirs})
+
+
+def test_a_queryset_of_model_instances_is_refused(world: World) -> None:
+    with pytest.raises(TypeError):
+        compiled.values(("test", "models"), lambda: Case.objects.all())
+
+
+def test_the_least_recently_used_statements_go_first(world: World, monkeypatch) -> None:
+    monkeypatch.setattr(compiled, "MAX_KEPT", 2)
+    built = []
+
+    def build(n):
+        built.append(n)
+        return Case.objects.filter(start_date__lte=timezone.localdate() + dt.timedelta(days=n)).values("pk")
+
+    for n in (1, 2, 1, 3, 1, 2):
+        compiled.values(("test", n), lambda n=n: build(n))
+    assert built == [1, 2, 3, 2]  # 2 was the least recently used when 3 came
