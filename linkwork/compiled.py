@@ -1,4 +1,4 @@
-"""Rows of a ``values()`` queryset whose SQL is compiled once a process for the same inputs.
+"""Querysets whose SQL is compiled once a process for the same inputs: ``values()`` rows, or model instances.
 
 A page that asks the same question every time (a link worker's caseload: their id, their services, today)
 had Django build the queryset and compile it to SQL on every request, and for the busiest pages that took as long
@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
 
 MAX_KEPT = 1024  # statements kept a process (a few kB each): the least recently used go first
 
@@ -40,10 +41,13 @@ _kept: OrderedDict[Hashable, _Compiled] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _compile(queryset: QuerySet[Any]) -> _Compiled:
+def _compile(queryset: QuerySet[Any], *, instances: bool = False) -> _Compiled:
     query = queryset.query
-    if not query.values_select and not query.annotation_select and not query.selected:
-        raise TypeError("linkwork.compiled needs a values() queryset")
+    expected = ModelIterable if instances else ValuesIterable
+    if queryset._iterable_class is not expected:
+        raise TypeError(f"linkwork.compiled needs a queryset iterated by {expected.__name__}")
+    if queryset._prefetch_related_lookups or queryset._known_related_objects:
+        raise TypeError("linkwork.compiled does not prefetch or attach known related objects")
     compiler = query.get_compiler(queryset.db)
     sql, params = compiler.as_sql()
     names = (
@@ -54,24 +58,56 @@ def _compile(queryset: QuerySet[Any]) -> _Compiled:
     return _Compiled(sql=sql, params=tuple(params), names=names, compiler=compiler, using=queryset.db)
 
 
-def values(key: Hashable, build: Callable[[], QuerySet[Any]]) -> list[dict[str, Any]]:
-    """``list(build())`` for a ``values()`` queryset: the same dicts, with ``build`` called (and its SQL compiled)
-    only the first time ``key`` is seen in this process. ``key`` must determine the queryset completely."""
+def _kept_or_compiled(key: Hashable, build: Callable[[], QuerySet[Any]], *, instances: bool) -> _Compiled:
     with _lock:
         compiled = _kept.get(key)
         if compiled is not None:
             _kept.move_to_end(key)
-    if compiled is None:
-        compiled = _compile(build())
-        with _lock:
-            _kept[key] = compiled
-            while len(_kept) > MAX_KEPT:
-                _kept.popitem(last=False)
+            return compiled
+    compiled = _compile(build(), instances=instances)
+    with _lock:
+        _kept[key] = compiled
+        while len(_kept) > MAX_KEPT:
+            _kept.popitem(last=False)
+    return compiled
+
+
+def _rows(compiled: _Compiled) -> list[Any]:
     with connections[compiled.using].cursor() as cursor:
         cursor.execute(compiled.sql, compiled.params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def values(key: Hashable, build: Callable[[], QuerySet[Any]]) -> list[dict[str, Any]]:
+    """``list(build())`` for a ``values()`` queryset: the same dicts, with ``build`` called (and its SQL compiled)
+    only the first time ``key`` is seen in this process. ``key`` must determine the queryset completely."""
+    compiled = _kept_or_compiled(key, build, instances=False)
+    rows = _rows(compiled)
     names = compiled.names
     return [dict(zip(names, row, strict=False)) for row in compiled.compiler.results_iter(results=[rows])]
+
+
+def instances(key: Hashable, build: Callable[[], QuerySet[Any]]) -> list[Any]:
+    """``list(build())`` for a queryset of model instances (with ``select_related``, ``only`` and annotations;
+    not ``prefetch_related``), made from the rows as Django's ``ModelIterable`` makes them, with ``build``
+    called only the first time ``key`` is seen in this process."""
+    compiled = _kept_or_compiled(key, build, instances=True)
+    rows = _rows(compiled)
+    compiler, db = compiled.compiler, compiled.using
+    select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
+    model = klass_info["model"]
+    start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    related_populators = get_related_populators(klass_info, select, db)
+    made = []
+    for row in compiler.results_iter(results=[rows]):
+        obj = model.from_db(db, init_list, row[start:end])
+        for populator in related_populators:
+            populator.populate(row, obj)
+        for name, position in (annotation_col_map or {}).items():
+            setattr(obj, name, row[position])
+        made.append(obj)
+    return made
 
 
 def forget() -> None:

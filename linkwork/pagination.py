@@ -4,12 +4,16 @@ https://service-manual.nhs.uk/design-system/components/pagination"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest
+
+from linkwork import compiled
 
 PER_PAGE = 50
 
@@ -19,10 +23,22 @@ class PageWithTotal:
     number of matches in one query: ``COUNT(*) OVER ()`` is computed before the LIMIT, so every row carries
     the total. The separate COUNT repeated the whole search (~7 ms of 25 ms of SQL for a directory search at
     ICB scale, make bench). A page number ``Paginator`` reads differently (past the end, below 1) costs a plain
-    count and the page it settles on, as before."""
+    count and the page it settles on, as before.
 
-    def __init__(self, queryset: QuerySet[Any], *, page: str | None, per_page: int) -> None:
-        self.queryset = queryset
+    ``queryset`` may be a function that builds it, with ``key``: then a page's SQL is kept a process under
+    ``(key, first row, last row)`` (``linkwork.compiled``), and the queryset is built only the first time, or
+    for the plain count. ``key`` must hold every input the queryset is built from."""
+
+    def __init__(
+        self,
+        queryset: QuerySet[Any] | Callable[[], QuerySet[Any]],
+        *,
+        page: str | None,
+        per_page: int,
+        key: Hashable | None = None,
+    ) -> None:
+        self._queryset = queryset
+        self.key = key
         try:
             number = int(page or 1)
         except ValueError:
@@ -31,10 +47,20 @@ class PageWithTotal:
         self.top = self.bottom + per_page
         self.rows: list[Any] | None = None
 
+    @cached_property
+    def queryset(self) -> QuerySet[Any]:
+        return self._queryset if isinstance(self._queryset, QuerySet) else self._queryset()
+
+    def _page_with_totals(self) -> QuerySet[Any]:
+        return self.queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top]
+
     def count(self) -> int:
         if self.bottom < 0:
             return self.queryset.count()
-        self.rows = list(self.queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top])
+        if self.key is None:
+            self.rows = list(self._page_with_totals())
+        else:
+            self.rows = compiled.instances((self.key, self.bottom, self.top), self._page_with_totals)
         if self.rows:
             return int(self.rows[0].total_matches)
         return 0 if self.bottom == 0 else self.queryset.count()

@@ -104,8 +104,12 @@ QUEUE_FIELDS = (
 def waiting_referrals(*, user: Any) -> tuple[list[Organisation], QuerySet[Referral]]:
     """The user's services, and the new referrals to them, oldest first, flagged when they may duplicate an open
     referral or an open case of the same person."""
-    access = access_for(user)
-    services = access.services(*SERVICE_ROLES)
+    services = access_for(user).services(*SERVICE_ROLES)
+    return services, waiting_to(services)
+
+
+def waiting_to(services: Iterable[Organisation]) -> QuerySet[Referral]:
+    """``waiting_referrals``' queryset for these services."""
     other_open = Referral.objects.filter(
         _duplicate_filter(OuterRef), service=OuterRef("service"), status=ReferralStatus.NEW
     ).exclude(pk=OuterRef("pk"))
@@ -114,7 +118,7 @@ def waiting_referrals(*, user: Any) -> tuple[list[Organisation], QuerySet[Referr
         service=OuterRef("service"),
         status__in=[CaseStatus.ACTIVE, CaseStatus.PAUSED],
     )
-    referrals = (
+    return (
         Referral.objects.filter(service__in=[s.pk for s in services], status=ReferralStatus.NEW)
         .select_related("service", "source_organisation")
         # Only what a queue line shows: whole referrals (free text, addresses, the person's story) cost more to
@@ -123,7 +127,6 @@ def waiting_referrals(*, user: Any) -> tuple[list[Organisation], QuerySet[Referr
         .annotate(possible_duplicate=Exists(other_open) | Exists(open_case))
         .order_by("received_at", "pk")
     )
-    return services, referrals
 
 
 def queue_rows(referrals: Iterable[Referral], *, today: dt.date | None = None) -> list[QueueRow]:

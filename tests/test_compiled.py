@@ -81,3 +81,43 @@ def test_the_least_recently_used_statements_go_first(world: World, monkeypatch) 
     for n in (1, 2, 1, 3, 1, 2):
         compiled.values(("test", n), lambda n=n: build(n))
     assert built == [1, 2, 3, 2]  # 2 was the least recently used when 3 came
+
+
+def test_model_instances_as_the_orm_makes_them_with_related_rows_and_annotations(world: World) -> None:
+    from django.db.models import Exists, OuterRef
+
+    from clients.models import Contact
+
+    for name in ("Adams", "Brown"):
+        case = factories.ActiveCaseFactory(
+            client__service=world.service, client__family_name=name, link_worker=world.link_worker
+        )
+    factories.ContactFactory(case=case)
+
+    def build():
+        return (
+            Case.objects.filter(service=world.service)
+            .select_related("client", "link_worker")
+            .only("status", "window_end", "client__family_name", "link_worker__full_name")
+            .annotate(seen=Exists(Contact.objects.filter(case=OuterRef("pk"))))
+            .order_by("client__family_name")
+        )
+
+    compiled.instances(("test", "cases"), build)
+    with CaptureQueriesContext(connection) as queries:
+        made = compiled.instances(("test", "cases"), build)
+        shown = [(c.client.family_name, c.link_worker.full_name, c.status, c.seen) for c in made]
+    assert len(queries) == 1  # the related rows came with it
+    assert shown == [(c.client.family_name, c.link_worker.full_name, c.status, c.seen) for c in build()]
+    assert shown == [
+        ("Adams", world.link_worker.full_name, "active", False),
+        ("Brown", world.link_worker.full_name, "active", True),
+    ]
+    assert made[1].pk == case.pk and isinstance(made[1], Case) and made[1]._state.adding is False
+
+
+def test_each_kind_refuses_the_other_and_prefetching(world: World) -> None:
+    with pytest.raises(TypeError):
+        compiled.instances(("test", "values"), lambda: Case.objects.values("pk"))
+    with pytest.raises(TypeError):
+        compiled.instances(("test", "prefetch"), lambda: Case.objects.prefetch_related("contacts"))

@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from clients.models import Case
 from linkwork.accounts.access import forget_kept_access
@@ -253,6 +254,29 @@ def test_the_queue_shows_waiting_referrals_with_flags(client, world: World) -> N
     assert "Risk information" in page
     assert "Interpreter: Polish" in page
     assert "Elsewhere" not in page
+
+
+def test_the_queue_is_read_afresh_each_time_it_is_opened(client, world: World) -> None:
+    """The queue's SQL is kept a process (linkwork.compiled), its rows never are: a referral that arrives, one
+    triaged and a possible duplicate show at the next look."""
+    first = factories.NewReferralFactory(service=world.service, given_name="Aled", family_name="First")
+    login(client, world.link_worker)
+    page = client.get(reverse("referrals:queue")).text
+    assert "Aled First" in page and "Possible duplicate" not in page
+    factories.NewReferralFactory(
+        service=world.service, given_name="aled", family_name="first", date_of_birth=first.date_of_birth
+    )
+    Referral.objects.filter(pk=first.pk).update(
+        status="declined", decline_reason="not_eligible", decided_at=timezone.now()
+    )
+    factories.NewReferralFactory(service=world.service, given_name="Bea", family_name="Second")
+    factories.NewReferralFactory(
+        service=world.service, given_name="aled", family_name="FIRST", date_of_birth=first.date_of_birth
+    )
+    response = client.get(reverse("referrals:queue"))
+    assert response.context["total"] == 3
+    assert "Bea Second" in response.text and response.text.count("Possible duplicate") == 2
+    assert first.reference not in response.text
 
 
 # The queue's lines as the template loop wrote them, before queue_rows_html wrote them in Python.
