@@ -124,18 +124,44 @@ def team_workers(*, user: Any) -> QuerySet[User]:
     )
 
 
+def _client_with_open_alerts(client_id: UUID, service_ids: tuple[UUID, ...]) -> Client | None:
+    """The client, with its practice, service and ``open_alerts``, if it is in one of these services. Both
+    statements are compiled once a process and asked with this client's id (``linkwork.compiled``): every
+    page about a person reads them, and Django took longer to build and compile them than PostgreSQL took to
+    answer (make bench, scale 10: 1.4 ms against 0.8 ms for the client record's pair)."""
+    found = compiled.instances(
+        ("clients.client", len(service_ids)),
+        lambda pk, *services: Client.objects.select_related("practice", "service").filter(pk=pk, service__in=services)[
+            :1
+        ],
+        inputs=(client_id, *service_ids),
+    )
+    if not found:
+        return None
+    client = found[0]
+    client.open_alerts = _open_alerts_of(client)
+    return client
+
+
+def _open_alerts_of(client: Client) -> list[ClientAlert]:
+    alerts = compiled.instances(
+        ("clients.open_alerts",), lambda pk: _open_alerts.filter(client_id=pk), inputs=(client.pk,)
+    )
+    for alert in alerts:
+        alert.client = client
+    return alerts
+
+
+def _service_key(user: Any) -> tuple[UUID, ...]:
+    return tuple(sorted(_service_ids(user)))
+
+
 def client_for_user(user: Any, client_id: UUID, *, write: bool = False) -> Client:
     """The client if the user works in the client's service (404 otherwise). Writes need a link worker or
     service manager role in that service (403 otherwise)."""
     access = access_for(user)
-    client = (
-        Client.objects.select_related("practice", "service")
-        .prefetch_related(
-            Prefetch("alerts", queryset=ClientAlert.objects.filter(resolved_at=None), to_attr="open_alerts")
-        )
-        .filter(pk=client_id, service__in=access.service_ids(*SERVICE_ROLES))
-        .first()
-    )
+    service_ids = _service_key(user)
+    client = _client_with_open_alerts(client_id, service_ids) if service_ids else None
     if client is None:
         raise Http404
     if write and client.service_id not in access.service_ids(*WRITE_ROLES):
@@ -143,19 +169,48 @@ def client_for_user(user: Any, client_id: UUID, *, write: bool = False) -> Clien
     return client
 
 
-def case_for_user(user: Any, case_id: UUID, *, write: bool = False, cases: QuerySet[Case] | None = None) -> Case:
+def case_for_user(
+    user: Any,
+    case_id: UUID,
+    *,
+    write: bool = False,
+    cases: QuerySet[Case] | None = None,
+    kept_as: str | None = None,
+) -> Case:
     """The case if the user works in its service (404 otherwise); writes as for ``client_for_user``.
     A link worker may open any case of their service (covering a colleague); every access is audited by
     the views. ``cases`` lets a page fetch what it shows in the same query as the case (``case_page_for_user``);
-    the check is the same whatever it fetches."""
+    the check is the same whatever it fetches. Without it, the case comes with its counts, client, link worker,
+    service and the client's ``open_alerts``, by statements compiled once a process (as for the client).
+    ``kept_as`` names ``cases`` to keep its statement a process too: ``cases`` must then be the same queryset on
+    every call, whatever the user or case."""
     access = access_for(user)
-    if cases is None:
-        cases = (
-            _with_counts(Case.objects.all())
-            .select_related("client", "link_worker", "service")
-            .prefetch_related(open_alerts)
+    service_ids = _service_key(user)
+    if cases is not None and kept_as and service_ids:
+        found = compiled.instances(
+            (kept_as, len(service_ids)),
+            lambda pk, *services: cases.filter(pk=pk, service__in=services).order_by()[:1],
+            inputs=(case_id, *service_ids),
         )
-    case = cases.filter(pk=case_id, service__in=access.service_ids(*SERVICE_ROLES)).first()
+        case = found[0] if found else None
+    elif cases is not None:
+        case = cases.filter(pk=case_id, service__in=service_ids).first() if service_ids else None
+    elif service_ids:
+        today = timezone.localdate()  # the next follow-up counts from today: a statement a day
+        found = compiled.instances(
+            ("clients.case", len(service_ids), today),
+            lambda pk, *services: (
+                _with_counts(Case.objects.filter(pk=pk, service__in=services), today)
+                .select_related("client", "link_worker", "service")
+                .order_by()[:1]
+            ),
+            inputs=(case_id, *service_ids),
+        )
+        case = found[0] if found else None
+        if case is not None:
+            case.client.open_alerts = _open_alerts_of(case.client)
+    else:
+        case = None
     if case is None:
         raise Http404
     if write and case.service_id not in access.service_ids(*WRITE_ROLES):
@@ -381,7 +436,7 @@ def case_page_for_user(user: Any, case_id: UUID) -> CasePage:
         # A constant: nothing from the request goes into it.
         page=RawSQL(CASE_PAGE_SQL, (), output_field=JSONField())  # noqa: S611  # nosec B611
     )
-    case = case_for_user(user, case_id, cases=cases)
+    case = case_for_user(user, case_id, cases=cases, kept_as="clients.case_page")
     page = case.page
     contacts = [
         ContactLine(

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 
 from clients.models import (
     AlertKind,
@@ -31,6 +32,7 @@ from clients.models import (
     SafeguardingOutcome,
     WhatMatters,
 )
+from linkwork import compiled
 from linkwork.accounts.models import Organisation
 
 CLIENT_FIELDS = (
@@ -287,7 +289,19 @@ def contact_log(*, case: Case, by: Any, **fields: Any) -> Contact:
 
 
 def contacts_counted(case: Case) -> int:
-    return case.contacts.filter(attempted_only=False).count()
+    """The contacts that count toward the 6 to 12 (not attempts), by a statement compiled once a process
+    (``linkwork.compiled``): asked after every contact logged."""
+    counted = compiled.values(
+        ("clients.contacts_counted",),
+        lambda pk: (
+            Contact.objects.filter(case_id=pk, attempted_only=False)
+            .order_by()
+            .values("case_id")
+            .annotate(n=Count("pk"))
+        ),
+        inputs=(case.pk,),
+    )
+    return counted[0]["n"] if counted else 0
 
 
 # --- What matters and the plan ------------------------------------------------------------------------------------

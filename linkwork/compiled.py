@@ -11,6 +11,12 @@ The key must hold every input the queryset is built from (the user, their servic
 page), so that one key can only ever mean one SQL statement: a key that left out an input would answer with
 another input's rows. Inputs that change on every call (the current time) make a new key each time, which is
 correct but gains nothing; compute such a query the ordinary way.
+
+A query about one record (a client, a case) is asked with a different id each time, so keyed on the id it would
+seldom be asked twice. Such ids are passed as ``inputs`` instead: the statement is kept under a key that holds
+everything else (the shape, e.g. how many services), and each call puts its own ids into the parameters where
+the first call's ids were. Only UUIDs may be inputs: a UUID cannot equal any other parameter by chance, so
+where it stands in the parameters is certain. ``build`` must use the inputs it is given.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.db import connections
 from django.db.models import QuerySet
@@ -35,13 +42,14 @@ class _Compiled:
     names: tuple[str, ...]
     compiler: Any  # the compiler that wrote the SQL: its select list and converters read the rows
     using: str
+    positions: tuple[tuple[int, ...], ...] = ()  # where each input stands in params
 
 
 _kept: OrderedDict[Hashable, _Compiled] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _compile(queryset: QuerySet[Any], *, instances: bool = False) -> _Compiled:
+def _compile(queryset: QuerySet[Any], *, instances: bool = False, inputs: tuple[UUID, ...] = ()) -> _Compiled:
     query = queryset.query
     expected = ModelIterable if instances else ValuesIterable
     if queryset._iterable_class is not expected:
@@ -55,16 +63,30 @@ def _compile(queryset: QuerySet[Any], *, instances: bool = False) -> _Compiled:
         if query.selected
         else (*query.extra_select, *query.values_select, *query.annotation_select)
     )
-    return _Compiled(sql=sql, params=tuple(params), names=names, compiler=compiler, using=queryset.db)
+    positions = tuple(tuple(i for i, param in enumerate(params) if param == value) for value in inputs)
+    if not all(positions):
+        raise ValueError("linkwork.compiled: an input is not among the query's parameters")
+    return _Compiled(
+        sql=sql, params=tuple(params), names=names, compiler=compiler, using=queryset.db, positions=positions
+    )
 
 
-def _kept_or_compiled(key: Hashable, build: Callable[[], QuerySet[Any]], *, instances: bool) -> _Compiled:
+def _inputs(values: tuple[Any, ...]) -> tuple[UUID, ...]:
+    inputs = tuple(value if isinstance(value, UUID) else UUID(str(value)) for value in values)
+    if len(set(inputs)) != len(inputs):
+        raise ValueError("linkwork.compiled: the inputs must differ from each other")
+    return inputs
+
+
+def _kept_or_compiled(
+    key: Hashable, build: Callable[..., QuerySet[Any]], *, instances: bool, inputs: tuple[UUID, ...]
+) -> _Compiled:
     with _lock:
         compiled = _kept.get(key)
         if compiled is not None:
             _kept.move_to_end(key)
             return compiled
-    compiled = _compile(build(), instances=instances)
+    compiled = _compile(build(*inputs), instances=instances, inputs=inputs)
     with _lock:
         _kept[key] = compiled
         while len(_kept) > MAX_KEPT:
@@ -72,27 +94,39 @@ def _kept_or_compiled(key: Hashable, build: Callable[[], QuerySet[Any]], *, inst
     return compiled
 
 
-def _rows(compiled: _Compiled) -> list[Any]:
+def _rows(compiled: _Compiled, inputs: tuple[UUID, ...]) -> list[Any]:
+    params = compiled.params
+    if inputs:
+        if len(inputs) != len(compiled.positions):
+            raise ValueError("linkwork.compiled: a key was used with another number of inputs")
+        substituted = list(params)
+        for value, positions in zip(inputs, compiled.positions, strict=True):
+            for position in positions:
+                substituted[position] = value
+        params = tuple(substituted)
     with connections[compiled.using].cursor() as cursor:
-        cursor.execute(compiled.sql, compiled.params)
+        cursor.execute(compiled.sql, params)
         return cursor.fetchall()
 
 
-def values(key: Hashable, build: Callable[[], QuerySet[Any]]) -> list[dict[str, Any]]:
-    """``list(build())`` for a ``values()`` queryset: the same dicts, with ``build`` called (and its SQL compiled)
-    only the first time ``key`` is seen in this process. ``key`` must determine the queryset completely."""
-    compiled = _kept_or_compiled(key, build, instances=False)
-    rows = _rows(compiled)
+def values(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """``list(build(*inputs))`` for a ``values()`` queryset: the same dicts, with ``build`` called (and its SQL
+    compiled) only the first time ``key`` is seen in this process. ``key`` and the inputs (UUIDs) must determine
+    the queryset completely."""
+    uuids = _inputs(inputs)
+    compiled = _kept_or_compiled(key, build, instances=False, inputs=uuids)
+    rows = _rows(compiled, uuids)
     names = compiled.names
     return [dict(zip(names, row, strict=False)) for row in compiled.compiler.results_iter(results=[rows])]
 
 
-def instances(key: Hashable, build: Callable[[], QuerySet[Any]]) -> list[Any]:
-    """``list(build())`` for a queryset of model instances (with ``select_related``, ``only`` and annotations;
-    not ``prefetch_related``), made from the rows as Django's ``ModelIterable`` makes them, with ``build``
-    called only the first time ``key`` is seen in this process."""
-    compiled = _kept_or_compiled(key, build, instances=True)
-    rows = _rows(compiled)
+def instances(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[Any, ...] = ()) -> list[Any]:
+    """``list(build(*inputs))`` for a queryset of model instances (with ``select_related``, ``only`` and
+    annotations; not ``prefetch_related``), made from the rows as Django's ``ModelIterable`` makes them, with
+    ``build`` called only the first time ``key`` is seen in this process."""
+    uuids = _inputs(inputs)
+    compiled = _kept_or_compiled(key, build, instances=True, inputs=uuids)
+    rows = _rows(compiled, uuids)
     compiler, db = compiled.compiler, compiled.using
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model = klass_info["model"]

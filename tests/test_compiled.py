@@ -121,3 +121,59 @@ def test_each_kind_refuses_the_other_and_prefetching(world: World) -> None:
         compiled.instances(("test", "values"), lambda: Case.objects.values("pk"))
     with pytest.raises(TypeError):
         compiled.instances(("test", "prefetch"), lambda: Case.objects.prefetch_related("contacts"))
+
+
+def _client_in():
+    from clients.models import Client
+
+    return lambda pk, *services: Client.objects.filter(pk=pk, service__in=services).order_by()[:1]
+
+
+def test_one_statement_serves_every_record_with_its_own_ids(world: World) -> None:
+    from clients.models import Client
+
+    mine = factories.ClientFactory(service=world.service)
+    also_mine = factories.ClientFactory(service=world.service)
+    theirs = factories.ClientFactory(service=world.other_service)
+    built = []
+
+    def build(pk, *services):
+        built.append(pk)
+        return Client.objects.filter(pk=pk, service__in=services).order_by()[:1]
+
+    def ask(client, service):
+        return [c.pk for c in compiled.instances(("test", "client", 1), build, inputs=(client.pk, service.pk))]
+
+    assert ask(mine, world.service) == [mine.pk]
+    assert ask(also_mine, world.service) == [also_mine.pk]
+    assert ask(theirs, world.service) == []  # the service's check is a parameter like the id
+    assert ask(theirs, world.other_service) == [theirs.pk]
+    assert built == [mine.pk]
+
+
+def test_inputs_must_be_distinct_parameters_in_the_same_number(world: World) -> None:
+    from clients.models import Client
+
+    client = factories.ClientFactory(service=world.service)
+    with pytest.raises(ValueError, match="differ"):
+        compiled.instances(("test", "same"), _client_in(), inputs=(client.pk, client.pk))
+    with pytest.raises(ValueError, match="not among"):  # an input the query does not use
+        compiled.instances(
+            ("test", "unused"), lambda pk, other: Client.objects.filter(pk=pk), inputs=(client.pk, world.service.pk)
+        )
+    compiled.instances(("test", "counted"), _client_in(), inputs=(client.pk, world.service.pk))
+    with pytest.raises(ValueError, match="number of inputs"):
+        compiled.instances(("test", "counted"), _client_in(), inputs=(client.pk,))
+
+
+def test_a_cases_counts_follow_the_day_they_are_asked_on(world: World) -> None:
+    import time_machine
+
+    from clients import selectors
+
+    case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    today = timezone.localdate()
+    factories.ContactFactory(case=case, at=timezone.now(), follow_up_on=today + dt.timedelta(days=1))
+    assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up == today + dt.timedelta(days=1)
+    with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
+        assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up is None  # that day has passed

@@ -121,6 +121,7 @@ def contact_new(request: HttpRequest, case_id: UUID) -> HttpResponse:
             case_id,
             write=True,
             cases=Case.objects.only("id", "service_id", "status", "start_date", "client_id", "link_worker_id"),
+            kept_as="clients.case_to_log_a_contact",
         )
     else:
         case = selectors.case_for_user(request.user, case_id, write=True)
