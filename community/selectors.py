@@ -11,8 +11,8 @@ from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.core.exceptions import PermissionDenied
-from django.db import connections, models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connections, models, router
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, Lookup, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
@@ -21,6 +21,8 @@ from community.models import CommunityService, PostcodeArea, Provider, ServiceSt
 from linkwork.accounts.access import SERVICE_ROLES
 from linkwork.accounts.access import access_for as access_for  # re-exported for views
 from linkwork.accounts.models import Role
+from linkwork.by_pk import fetch_by_pk
+from linkwork.links import object_url
 
 EARTH_RADIUS_KM = 6371.0
 TIMES_OF_DAY = {
@@ -128,6 +130,14 @@ class DistanceKm(Func):
         return sql, params
 
 
+def _postcode_area(key: str) -> PostcodeArea | None:
+    """The postcode's row, by its primary key with the SQL compiled once a process (``linkwork.by_pk``)."""
+    try:
+        return fetch_by_pk(PostcodeArea, key, using=router.db_for_read(PostcodeArea))
+    except (PostcodeArea.DoesNotExist, ValidationError):
+        return None
+
+
 def search_services(*, user: Any, search: Search, limit: int = 100) -> SearchResult:
     """Directory search for link workers: free text (PostgreSQL full-text, ranked), category, day and time of
     day, free only, accessibility needs, open to new members, and distance from a postcode where coordinates
@@ -166,7 +176,7 @@ def search_queryset(*, user: Any, search: Search) -> tuple[SearchResult, QuerySe
         qs = qs.filter(pk__in=CommunityService.objects.filter(schedule_filter).values("pk"))
     result = SearchResult(services=[])
     if search.postcode.strip():
-        origin = PostcodeArea.objects.filter(postcode=PostcodeArea.key(search.postcode)).first()
+        origin = _postcode_area(PostcodeArea.key(search.postcode))
         if origin is None or origin.latitude is None:
             result.unknown_postcode = True
         else:
@@ -211,6 +221,10 @@ def provider_for_user(user: Any, provider_id: UUID, *, write: bool = False) -> P
 class OverdueEntry:
     pk: UUID
     name: str
+
+    @property
+    def url(self) -> str:
+        return object_url("community:service", self.pk)
 
 
 @dataclass
