@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from django.db import connections
+from django.db import connections, router
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
 
@@ -41,7 +41,8 @@ class _Compiled:
     params: tuple[Any, ...]
     names: tuple[str, ...]
     compiler: Any  # the compiler that wrote the SQL: its select list and converters read the rows
-    using: str
+    model: Any
+    using: str | None  # the alias the queryset named with using(), else None: the router decides at each call
     positions: tuple[tuple[int, ...], ...] = ()  # where each input stands in params
 
 
@@ -67,7 +68,13 @@ def _compile(queryset: QuerySet[Any], *, instances: bool = False, inputs: tuple[
     if not all(positions):
         raise ValueError("linkwork.compiled: an input is not among the query's parameters")
     return _Compiled(
-        sql=sql, params=tuple(params), names=names, compiler=compiler, using=queryset.db, positions=positions
+        sql=sql,
+        params=tuple(params),
+        names=names,
+        compiler=compiler,
+        model=queryset.model,
+        using=queryset._db,
+        positions=positions,
     )
 
 
@@ -94,7 +101,7 @@ def _kept_or_compiled(
     return compiled
 
 
-def _rows(compiled: _Compiled, inputs: tuple[UUID, ...]) -> list[Any]:
+def _rows(compiled: _Compiled, inputs: tuple[UUID, ...], alias: str) -> list[Any]:
     params = compiled.params
     if inputs:
         if len(inputs) != len(compiled.positions):
@@ -104,9 +111,14 @@ def _rows(compiled: _Compiled, inputs: tuple[UUID, ...]) -> list[Any]:
             for position in positions:
                 substituted[position] = value
         params = tuple(substituted)
-    with connections[compiled.using].cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(compiled.sql, params)
         return cursor.fetchall()
+
+
+def _alias(compiled: _Compiled) -> str:
+    # Asked at each call, as a queryset asks: inside linkwork.db_router.replica_reads() reads go to the replica.
+    return compiled.using or router.db_for_read(compiled.model)
 
 
 def values(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
@@ -115,7 +127,7 @@ def values(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[
     the queryset completely."""
     uuids = _inputs(inputs)
     compiled = _kept_or_compiled(key, build, instances=False, inputs=uuids)
-    rows = _rows(compiled, uuids)
+    rows = _rows(compiled, uuids, _alias(compiled))
     names = compiled.names
     return [dict(zip(names, row, strict=False)) for row in compiled.compiler.results_iter(results=[rows])]
 
@@ -126,8 +138,9 @@ def instances(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tup
     ``build`` called only the first time ``key`` is seen in this process."""
     uuids = _inputs(inputs)
     compiled = _kept_or_compiled(key, build, instances=True, inputs=uuids)
-    rows = _rows(compiled, uuids)
-    compiler, db = compiled.compiler, compiled.using
+    db = _alias(compiled)
+    rows = _rows(compiled, uuids, db)
+    compiler = compiled.compiler
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model = klass_info["model"]
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1

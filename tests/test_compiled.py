@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Count, Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -177,3 +177,21 @@ def test_a_cases_counts_follow_the_day_they_are_asked_on(world: World) -> None:
     assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up == today + dt.timedelta(days=1)
     with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
         assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up is None  # that day has passed
+
+
+@pytest.mark.django_db(databases=["default", "replica"])
+def test_the_database_is_chosen_at_each_call_as_a_queryset_chooses_it(world: World, settings) -> None:
+    from linkwork import db_router
+
+    settings.LINKWORK_READ_REPLICA = True
+    factories.ActiveCaseFactory(client__service=world.service)
+    key = ("test", "router", world.service.pk)
+    compiled.values(key, lambda: _counts(world.service.pk))  # compiled outside replica_reads()
+    with (
+        CaptureQueriesContext(connection) as on_primary,
+        CaptureQueriesContext(connections["replica"]) as on_replica,
+    ):
+        with db_router.replica_reads():
+            compiled.values(key, lambda: _counts(world.service.pk))
+        compiled.values(key, lambda: _counts(world.service.pk))
+    assert (len(on_replica), len(on_primary)) == (1, 1)
