@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -115,19 +116,31 @@ class DistanceKm(Func):
 
     output_field = FloatField()
 
-    def __init__(self, latitude: float, longitude: float) -> None:
+    def __init__(self, cos_latitude: float, longitude: float, sin_latitude: float) -> None:
+        """The point as the SQL uses it (radians, and the latitude's cosine and sine): ``around()`` works them
+        out from degrees. Given as they are, they can be inputs of a kept statement (``linkwork.compiled``)."""
         super().__init__(F("latitude"), F("longitude"))
-        self.origin = (float(latitude), float(longitude))
+        self.point = (cos_latitude, longitude, sin_latitude)
+
+    @classmethod
+    def around(cls, latitude: float, longitude: float) -> DistanceKm:
+        return cls(*point_of(latitude, longitude))
 
     def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list[Any]]:
         (lat, lat_params), (lng, lng_params) = (compiler.compile(e) for e in self.get_source_expressions())
-        lat0, lng0 = (math.radians(degrees) for degrees in self.origin)
+        cos_lat0, lng0, sin_lat0 = self.point
         sql = (
             f"CASE WHEN {lat} IS NULL THEN NULL ELSE {EARTH_RADIUS_KM} * ACOS(GREATEST(-1.0, LEAST(1.0, "
             f"%s * COS(RADIANS({lat})) * COS(RADIANS({lng}) - %s) + %s * SIN(RADIANS({lat}))))) END"
         )
-        params = [*lat_params, math.cos(lat0), *lat_params, *lng_params, lng0, math.sin(lat0), *lat_params]
+        params = [*lat_params, cos_lat0, *lat_params, *lng_params, lng0, sin_lat0, *lat_params]
         return sql, params
+
+
+def point_of(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """A point as DistanceKm's SQL uses it: the latitude's cosine, the longitude in radians, the latitude's sine."""
+    lat0, lng0 = math.radians(float(latitude)), math.radians(float(longitude))
+    return math.cos(lat0), lng0, math.sin(lat0)
 
 
 def _postcode_area(key: str) -> PostcodeArea | None:
@@ -150,43 +163,101 @@ def search_services(*, user: Any, search: Search, limit: int = 100) -> SearchRes
 def search_queryset(*, user: Any, search: Search) -> tuple[SearchResult, QuerySet[CommunityService]]:
     """The search as an ordered queryset (to page through) and a result holding what it found out on the way
     (the postcode's place, or that the postcode is unknown)."""
-    qs = directory_for(user=user).only(*CARD_FIELDS)
-    if not search.include_inactive:
-        qs = qs.filter(status__in=[ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED])
-    order: list[Any] = []
-    if search.text.strip():
-        query = SearchQuery(search.text.strip(), config="english", search_type="websearch")
-        qs = qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
-        order.append(F("rank").desc())
-    if search.categories:
-        qs = qs.filter(categories__overlap=list(search.categories))
-    if search.accessibility:
-        qs = qs.filter(accessibility__contains=list(search.accessibility))
-    if search.free_only:
-        qs = qs.filter(is_free=True)
-    if search.open_only:
-        qs = qs.filter(capacity="open")
-    schedule_filter = Q()
-    if search.day:
-        schedule_filter &= Q(schedules__byday__contains=[search.day])
-    if search.time_of_day in TIMES_OF_DAY:
-        start, end = TIMES_OF_DAY[search.time_of_day]
-        schedule_filter &= Q(schedules__opens_at__gte=start, schedules__opens_at__lt=end)
-    if schedule_filter:
-        qs = qs.filter(pk__in=CommunityService.objects.filter(schedule_filter).values("pk"))
+    result, shape, inputs = search_plan(user=user, search=search)
+    return result, search_builder(shape)(*inputs)
+
+
+# What a search's SQL depends on besides its inputs: how many services, whether there are words, how many
+# categories and needs (Django writes each array element as a parameter of its own), and the values with few
+# choices (day, time of day, free, open, inactive too, the distance limit). Inputs are the services' ids, the
+# words, the categories, the accessibility needs and the point, in that order, each only if asked.
+SearchShape = tuple[int, bool, int, int, bool, bool, str, str, bool, bool, Any]
+
+
+def search_plan(*, user: Any, search: Search) -> tuple[SearchResult, SearchShape, tuple[Any, ...]]:
+    """The search's result so far (the postcode's place), its shape and its inputs: ``search_builder(shape)``
+    builds the queryset from the inputs. Split so that the directory can keep the statement a process for each
+    shape (``linkwork.compiled``): building and compiling a search cost more than running it."""
     result = SearchResult(services=[])
+    service_ids = tuple(sorted(_service_ids(user)))
+    text = search.text.strip()
+    point: tuple[float, float, float] | None = None
     if search.postcode.strip():
         origin = _postcode_area(PostcodeArea.key(search.postcode))
         if origin is None or origin.latitude is None:
             result.unknown_postcode = True
         else:
             result.origin = origin
-            qs = qs.annotate(distance=DistanceKm(origin.latitude, origin.longitude))
-            if search.within_km:
-                qs = qs.filter(distance__lte=search.within_km)
+            point = point_of(origin.latitude, origin.longitude)
+    shape: SearchShape = (
+        len(service_ids),
+        bool(text),
+        len(search.categories),
+        len(search.accessibility),
+        search.free_only,
+        search.open_only,
+        search.day,
+        search.time_of_day if search.time_of_day in TIMES_OF_DAY else "",
+        search.include_inactive,
+        point is not None,
+        search.within_km if point is not None else None,
+    )
+    inputs = (
+        *service_ids,
+        *((text,) if text else ()),
+        *search.categories,
+        *search.accessibility,
+        *(point or ()),
+    )
+    return result, shape, inputs
+
+
+def search_builder(shape: SearchShape) -> Callable[..., QuerySet[CommunityService]]:
+    """A function of a search's inputs (``search_plan``) that builds its ordered queryset."""
+    services, has_text, categories, needs, free_only, open_only, day, time_of_day = shape[:8]
+    include_inactive, has_point, within_km = shape[8:]
+
+    def build(*inputs: Any) -> QuerySet[CommunityService]:
+        given = iter(inputs)
+        service_ids = [next(given) for _ in range(services)]
+        providers = ArraySubquery(Provider.objects.filter(service__in=service_ids).order_by().values("pk"))
+        qs = (
+            CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers))
+            .select_related("provider")
+            .only(*CARD_FIELDS)
+        )
+        if not include_inactive:
+            qs = qs.filter(status__in=[ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED])
+        order: list[Any] = []
+        if has_text:
+            query = SearchQuery(next(given), config="english", search_type="websearch")
+            qs = qs.filter(search_vector=query).annotate(rank=SearchRank(F("search_vector"), query))
+            order.append(F("rank").desc())
+        if categories:
+            qs = qs.filter(categories__overlap=[next(given) for _ in range(categories)])
+        if needs:
+            qs = qs.filter(accessibility__contains=[next(given) for _ in range(needs)])
+        if free_only:
+            qs = qs.filter(is_free=True)
+        if open_only:
+            qs = qs.filter(capacity="open")
+        schedule_filter = Q()
+        if day:
+            schedule_filter &= Q(schedules__byday__contains=[day])
+        if time_of_day:
+            start, end = TIMES_OF_DAY[time_of_day]
+            schedule_filter &= Q(schedules__opens_at__gte=start, schedules__opens_at__lt=end)
+        if schedule_filter:
+            qs = qs.filter(pk__in=CommunityService.objects.filter(schedule_filter).values("pk"))
+        if has_point:
+            qs = qs.annotate(distance=DistanceKm(next(given), next(given), next(given)))
+            if within_km:
+                qs = qs.filter(distance__lte=within_km)
             order.insert(0, F("distance").asc(nulls_last=True))
-    # The id breaks ties between services of the same name, so that paging neither repeats nor skips one.
-    return result, qs.order_by(*order, "name", "pk")
+        # The id breaks ties between services of the same name, so that paging neither repeats nor skips one.
+        return qs.order_by(*order, "name", "pk")
+
+    return build
 
 
 def service_for_user(user: Any, service_id: UUID, *, write: bool = False) -> CommunityService:

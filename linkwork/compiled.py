@@ -13,10 +13,14 @@ another input's rows. Inputs that change on every call (the current time) make a
 correct but gains nothing; compute such a query the ordinary way.
 
 A query about one record (a client, a case) is asked with a different id each time, so keyed on the id it would
-seldom be asked twice. Such ids are passed as ``inputs`` instead: the statement is kept under a key that holds
-everything else (the shape, e.g. how many services), and each call puts its own ids into the parameters where
-the first call's ids were. Only UUIDs may be inputs: a UUID cannot equal any other parameter by chance, so
-where it stands in the parameters is certain. ``build`` must use the inputs it is given.
+seldom be asked twice; a search is asked with different words. Such values are passed as ``inputs`` instead: the
+statement is kept under a key that holds everything else (the shape: which filters, how many services), and is
+compiled the first time from stand-ins, values no real input can be: a UUID no row has, a string holding a NUL
+character (which PostgreSQL text cannot), a float no measure reaches. (A list is not an input: Django writes an
+array as ``ARRAY[%s, %s]``, one parameter an element, so its length is part of the shape.) Each
+stand-in must come out as a parameter of its own, found by equality; each call then puts its own values where
+the stand-ins stood. A value the query changes before it becomes a parameter (a string put inside ``%...%``, a
+float put through a cosine) is not found, and is refused: the caller passes the value the SQL uses.
 """
 
 from __future__ import annotations
@@ -44,13 +48,14 @@ class _Compiled:
     model: Any
     using: str | None  # the alias the queryset named with using(), else None: the router decides at each call
     positions: tuple[tuple[int, ...], ...] = ()  # where each input stands in params
+    kinds: tuple[type, ...] = ()  # what each input is
 
 
 _kept: OrderedDict[Hashable, _Compiled] = OrderedDict()
 _lock = threading.Lock()
 
 
-def _compile(queryset: QuerySet[Any], *, instances: bool = False, inputs: tuple[UUID, ...] = ()) -> _Compiled:
+def _compile(queryset: QuerySet[Any], *, instances: bool = False, stand_ins: tuple[Any, ...] = ()) -> _Compiled:
     query = queryset.query
     expected = ModelIterable if instances else ValuesIterable
     if queryset._iterable_class is not expected:
@@ -64,9 +69,12 @@ def _compile(queryset: QuerySet[Any], *, instances: bool = False, inputs: tuple[
         if query.selected
         else (*query.extra_select, *query.values_select, *query.annotation_select)
     )
-    positions = tuple(tuple(i for i, param in enumerate(params) if param == value) for value in inputs)
+    positions = tuple(
+        tuple(i for i, param in enumerate(params) if type(param) is type(stand_in) and param == stand_in)
+        for stand_in in stand_ins
+    )
     if not all(positions):
-        raise ValueError("linkwork.compiled: an input is not among the query's parameters")
+        raise ValueError("linkwork.compiled: an input is not among the query's parameters as it was given")
     return _Compiled(
         sql=sql,
         params=tuple(params),
@@ -75,25 +83,38 @@ def _compile(queryset: QuerySet[Any], *, instances: bool = False, inputs: tuple[
         model=queryset.model,
         using=queryset._db,
         positions=positions,
+        kinds=tuple(_kind(value) for value in stand_ins),
     )
 
 
-def _inputs(values: tuple[Any, ...]) -> tuple[UUID, ...]:
-    inputs = tuple(value if isinstance(value, UUID) else UUID(str(value)) for value in values)
-    if len(set(inputs)) != len(inputs):
-        raise ValueError("linkwork.compiled: the inputs must differ from each other")
-    return inputs
+_STAND_IN_UUID = 0x4C494E4B_574F524B << 64  # "LINKWORK": no row's id, which are random (version 4) UUIDs
+
+
+def _kind(value: Any) -> type:
+    if isinstance(value, bool) or not isinstance(value, UUID | str | float):
+        raise TypeError(f"linkwork.compiled: inputs are UUIDs, strings or floats, not {value!r}")
+    return type(value)
+
+
+def _stand_in(number: int, value: Any) -> Any:
+    kind = _kind(value)
+    if kind is UUID:
+        return UUID(int=_STAND_IN_UUID + number)
+    if kind is str:
+        return f"\x00linkwork input {number}\x00"
+    return -1.0e300 * (1 + number / 1024)
 
 
 def _kept_or_compiled(
-    key: Hashable, build: Callable[..., QuerySet[Any]], *, instances: bool, inputs: tuple[UUID, ...]
+    key: Hashable, build: Callable[..., QuerySet[Any]], *, instances: bool, inputs: tuple[Any, ...]
 ) -> _Compiled:
     with _lock:
         compiled = _kept.get(key)
         if compiled is not None:
             _kept.move_to_end(key)
             return compiled
-    compiled = _compile(build(*inputs), instances=instances, inputs=inputs)
+    stand_ins = tuple(_stand_in(number, value) for number, value in enumerate(inputs))
+    compiled = _compile(build(*stand_ins), instances=instances, stand_ins=stand_ins)
     with _lock:
         _kept[key] = compiled
         while len(_kept) > MAX_KEPT:
@@ -101,11 +122,11 @@ def _kept_or_compiled(
     return compiled
 
 
-def _rows(compiled: _Compiled, inputs: tuple[UUID, ...], alias: str) -> list[Any]:
+def _rows(compiled: _Compiled, inputs: tuple[Any, ...], alias: str) -> list[Any]:
     params = compiled.params
-    if inputs:
-        if len(inputs) != len(compiled.positions):
-            raise ValueError("linkwork.compiled: a key was used with another number of inputs")
+    if inputs or compiled.kinds:
+        if tuple(_kind(value) for value in inputs) != compiled.kinds:
+            raise ValueError("linkwork.compiled: a key was used with other kinds or another number of inputs")
         substituted = list(params)
         for value, positions in zip(inputs, compiled.positions, strict=True):
             for position in positions:
@@ -123,11 +144,10 @@ def _alias(compiled: _Compiled) -> str:
 
 def values(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     """``list(build(*inputs))`` for a ``values()`` queryset: the same dicts, with ``build`` called (and its SQL
-    compiled) only the first time ``key`` is seen in this process. ``key`` and the inputs (UUIDs) must determine
-    the queryset completely."""
-    uuids = _inputs(inputs)
-    compiled = _kept_or_compiled(key, build, instances=False, inputs=uuids)
-    rows = _rows(compiled, uuids, _alias(compiled))
+    compiled) only the first time ``key`` is seen in this process, from stand-ins for the inputs. ``key`` and the
+    inputs must determine the queryset completely."""
+    compiled = _kept_or_compiled(key, build, instances=False, inputs=inputs)
+    rows = _rows(compiled, inputs, _alias(compiled))
     names = compiled.names
     return [dict(zip(names, row, strict=False)) for row in compiled.compiler.results_iter(results=[rows])]
 
@@ -136,10 +156,9 @@ def instances(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tup
     """``list(build(*inputs))`` for a queryset of model instances (with ``select_related``, ``only`` and
     annotations; not ``prefetch_related``), made from the rows as Django's ``ModelIterable`` makes them, with
     ``build`` called only the first time ``key`` is seen in this process."""
-    uuids = _inputs(inputs)
-    compiled = _kept_or_compiled(key, build, instances=True, inputs=uuids)
+    compiled = _kept_or_compiled(key, build, instances=True, inputs=inputs)
     db = _alias(compiled)
-    rows = _rows(compiled, uuids, db)
+    rows = _rows(compiled, inputs, db)
     compiler = compiled.compiler
     select, klass_info, annotation_col_map = compiler.select, compiler.klass_info, compiler.annotation_col_map
     model = klass_info["model"]

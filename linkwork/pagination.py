@@ -27,7 +27,7 @@ class PageWithTotal:
 
     ``queryset`` may be a function that builds it, with ``key``: then a page's SQL is kept a process under
     ``(key, first row, last row)`` (``linkwork.compiled``), and the queryset is built only the first time, or
-    for the plain count. ``key`` must hold every input the queryset is built from."""
+    for the plain count. ``key`` and ``inputs`` (given to the function) must hold everything it is built from."""
 
     def __init__(
         self,
@@ -36,9 +36,11 @@ class PageWithTotal:
         page: str | None,
         per_page: int,
         key: Hashable | None = None,
+        inputs: tuple[Any, ...] = (),
     ) -> None:
         self._queryset = queryset
         self.key = key
+        self.inputs = inputs
         try:
             number = int(page or 1)
         except ValueError:
@@ -49,18 +51,23 @@ class PageWithTotal:
 
     @cached_property
     def queryset(self) -> QuerySet[Any]:
-        return self._queryset if isinstance(self._queryset, QuerySet) else self._queryset()
+        return self._queryset if isinstance(self._queryset, QuerySet) else self._queryset(*self.inputs)
 
-    def _page_with_totals(self) -> QuerySet[Any]:
-        return self.queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top]
+    def _page_with_totals(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.annotate(total_matches=Window(Count("*")))[self.bottom : self.top]
 
     def count(self) -> int:
         if self.bottom < 0:
             return self.queryset.count()
-        if self.key is None:
-            self.rows = list(self._page_with_totals())
+        if self.key is None or isinstance(self._queryset, QuerySet):
+            self.rows = list(self._page_with_totals(self.queryset))
         else:
-            self.rows = compiled.instances((self.key, self.bottom, self.top), self._page_with_totals)
+            build = self._queryset
+            self.rows = compiled.instances(
+                (self.key, self.bottom, self.top),
+                lambda *inputs: self._page_with_totals(build(*inputs)),
+                inputs=self.inputs,
+            )
         if self.rows:
             return int(self.rows[0].total_matches)
         return 0 if self.bottom == 0 else self.queryset.count()

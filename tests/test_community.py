@@ -60,6 +60,67 @@ def test_search_by_day_time_free_access_and_places(world: World) -> None:
     assert find(world, accessibility=("step_free",), open_only=True) == ["Tuesday garden"]
 
 
+SEARCHES = [
+    {"q": "garden"},
+    {"q": "walk"},
+    {"q": "active"},  # a word that is also a status the query filters on
+    {"categories": ["arts"]},
+    {"categories": ["arts", "nature"]},
+    {"accessibility": ["step_free"]},
+    {"accessibility": ["step_free", "accessible_toilet"]},
+    {"day": "TU"},
+    {"day": "TU", "time_of_day": "morning"},
+    {"free_only": "on"},
+    {"open_only": "on"},
+    {"postcode": "LS1 4AP"},
+    {"postcode": "LS2 7EW"},
+    {"postcode": "LS1 4AP", "within_km": "5"},
+    {"postcode": "ZZ9 9ZZ"},
+    {"q": "garden", "categories": ["arts"], "postcode": "LS1 4AP", "within_km": "25"},
+    {"q": "walk", "categories": ["nature", "arts"], "postcode": "LS2 7EW", "within_km": "25"},
+    {"q": "walk", "page": "2"},
+]
+
+
+def test_the_directory_pages_kept_statements_find_what_the_orm_finds(client, world: World, monkeypatch) -> None:
+    """The directory keeps each shape of search's SQL a process and asks it with each search's words, categories,
+    needs and place (linkwork.compiled): every search, asked twice, finds what building it afresh finds."""
+    from linkwork import compiled
+
+    PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
+    PostcodeArea.objects.create(postcode="LS27EW", latitude=53.81, longitude=-1.56)
+    for i in range(24):
+        service = make(
+            world,
+            ["Community garden", "Walking group", "Active minds", "Choir"][i % 4] + f" {i}",
+            description=["Growing vegetables", "A walk in the park", "Keep active", "Singing"][i % 4],
+            categories=[["arts"], ["nature"], ["arts", "nature"], ["befriending"]][i % 4],
+            accessibility=[["step_free"], ["step_free", "accessible_toilet"], []][i % 3],
+            is_free=i % 2 == 0,
+            capacity=["open", "full", "waiting_list"][i % 3],
+            latitude=None if i % 5 == 0 else 53.80 + i * 0.01,
+            longitude=None if i % 5 == 0 else -1.55,
+        )
+        schedule(service, ["TU", "TH"][i % 2], 10 if i % 3 else 19)
+    login(client, world.link_worker)
+    url = reverse("community:directory")
+
+    def found() -> list:
+        answers = []
+        for search in SEARCHES:
+            for _ in range(2):
+                result = client.get(url, search).context["result"]
+                answers.append(
+                    (result.total, [(s.pk, s.provider.name, getattr(s, "distance", None)) for s in result.services])
+                )
+        return answers
+
+    kept = found()
+    monkeypatch.setattr(compiled, "instances", lambda key, build, *, inputs=(): list(build(*inputs)))
+    assert kept == found()
+    assert all(total for total, _ in kept[:-2]) and len({str(answer) for answer in kept}) > 10
+
+
 def test_search_near_a_postcode_sorts_by_distance(world: World) -> None:
     PostcodeArea.objects.create(postcode="LS14AP", latitude=53.80, longitude=-1.55)
     make(world, "Far", latitude=53.95, longitude=-1.55)  # about 17 km north

@@ -148,35 +148,66 @@ def test_one_statement_serves_every_record_with_its_own_ids(world: World) -> Non
     assert ask(also_mine, world.service) == [also_mine.pk]
     assert ask(theirs, world.service) == []  # the service's check is a parameter like the id
     assert ask(theirs, world.other_service) == [theirs.pk]
-    assert built == [mine.pk]
+    assert len(built) == 1  # built once, from stand-ins, not from the first call's ids
 
 
-def test_inputs_must_be_distinct_parameters_in_the_same_number(world: World) -> None:
+def test_inputs_must_be_parameters_as_given_and_in_the_same_kinds(world: World) -> None:
     from clients.models import Client
 
     client = factories.ClientFactory(service=world.service)
-    with pytest.raises(ValueError, match="differ"):
-        compiled.instances(("test", "same"), _client_in(), inputs=(client.pk, client.pk))
     with pytest.raises(ValueError, match="not among"):  # an input the query does not use
         compiled.instances(
             ("test", "unused"), lambda pk, other: Client.objects.filter(pk=pk), inputs=(client.pk, world.service.pk)
         )
+    with pytest.raises(ValueError, match="as it was given"):  # the query makes "%name%" of it
+        compiled.instances(
+            ("test", "changed"), lambda name: Client.objects.filter(family_name__icontains=name), inputs=("Smith",)
+        )
+    with pytest.raises(TypeError):  # integers could equal any other number in the query
+        compiled.values(("test", "int"), lambda n: Client.objects.filter(pk=n).values("pk"), inputs=(3,))
     compiled.instances(("test", "counted"), _client_in(), inputs=(client.pk, world.service.pk))
-    with pytest.raises(ValueError, match="number of inputs"):
+    with pytest.raises(ValueError, match="another number"):
         compiled.instances(("test", "counted"), _client_in(), inputs=(client.pk,))
+    with pytest.raises(ValueError, match="other kinds"):
+        compiled.instances(("test", "counted"), _client_in(), inputs=(client.pk, "a word"))
 
 
-def test_a_cases_counts_follow_the_day_they_are_asked_on(world: World) -> None:
-    import time_machine
+def test_a_word_that_is_also_a_constant_of_the_query_stays_apart_from_it(world: World) -> None:
+    """Compiled from stand-ins, so a search for "active" cannot take the place of the status 'active'."""
+    for status, name in (("active", "active"), ("paused", "active"), ("active", "paused")):
+        factory = factories.ActiveCaseFactory if status == "active" else factories.PausedCaseFactory
+        factory(client__service=world.service, client__family_name=name, link_worker=world.link_worker)
 
-    from clients import selectors
+    def build(name):
+        return Case.objects.filter(status="active", client__family_name=name).values("status", "client__family_name")
 
-    case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
-    today = timezone.localdate()
-    factories.ContactFactory(case=case, at=timezone.now(), follow_up_on=today + dt.timedelta(days=1))
-    assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up == today + dt.timedelta(days=1)
-    with time_machine.travel(timezone.now() + dt.timedelta(days=2)):
-        assert selectors.case_for_user(world.link_worker, case.pk).next_follow_up is None  # that day has passed
+    for name in ("active", "paused", "active"):
+        rows = compiled.values(("test", "word"), build, inputs=(name,))
+        assert rows == list(build(name)) and len(rows) == 1
+        assert rows == [{"status": "active", "client__family_name": name}]
+
+
+def test_strings_and_floats_are_inputs_too(world: World) -> None:
+    from community.models import CommunityService
+
+    service = world.service
+    factories.CommunityServiceFactory(provider__service=service, name="Walk", categories=["arts"], latitude=53.8)
+    factories.CommunityServiceFactory(provider__service=service, name="Sing", categories=["music"], latitude=51.5)
+
+    def build(name, category, most):
+        return (
+            CommunityService.objects.filter(name=name, categories__overlap=[category])
+            .filter(latitude__lte=most)
+            .values("name")
+        )
+
+    for name, category, most in (("Walk", "arts", 54.0), ("Walk", "arts", 52.0), ("Sing", "music", 52.0)):
+        rows = compiled.values(("test", "mixed"), build, inputs=(name, category, most))
+        assert rows == list(build(name, category, most))
+    assert compiled.values(("test", "mixed"), build, inputs=("Walk", "arts", 54.0)) == [{"name": "Walk"}]
+    assert compiled.values(("test", "mixed"), build, inputs=("Walk", "music", 54.0)) == []
+    with pytest.raises(TypeError):  # an array is one parameter an element: its length is the shape's
+        compiled.values(("test", "list"), lambda names: CommunityService.objects.values("pk"), inputs=(["Walk"],))
 
 
 @pytest.mark.django_db(databases=["default", "replica"])

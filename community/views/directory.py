@@ -45,11 +45,18 @@ def run_search(request: HttpRequest, **defaults: Any) -> tuple[forms.SearchForm,
         within_km=d["within_km"],
         open_only=d["open_only"],
     )
-    result, matches = selectors.search_queryset(user=request.user, search=search)
+    result, shape, inputs = selectors.search_plan(user=request.user, search=search)
     # A page of results at a time, with the true total: a link worker reads the nearest few, and the cards
     # were most of the page's time (100 of them took ~60 ms to render at ICB scale, make bench).
-    # The page and the total come in one query (linkwork.pagination.PageWithTotal).
-    page_with_total = PageWithTotal(matches, page=request.GET.get("page"), per_page=RESULTS_PER_PAGE)
+    # The page and the total come in one query (linkwork.pagination.PageWithTotal), whose SQL is kept a process
+    # for each shape of search and page, and asked with this search's services, words, categories and place.
+    page_with_total = PageWithTotal(
+        selectors.search_builder(shape),
+        page=request.GET.get("page"),
+        per_page=RESULTS_PER_PAGE,
+        key=("community.search", shape) if shape[0] else None,
+        inputs=inputs,
+    )
     result.pagination = paginate(request, page_with_total, per_page=RESULTS_PER_PAGE)
     result.services = list(result.pagination.items)
     result.total = result.pagination.page.paginator.count
