@@ -125,6 +125,16 @@ class Table:
         return out
 
 
+def _rows_around(queryset: QuerySet[Any], around: str, *, before: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The rows of ``around``, SQL with the queryset's compiled SQL where it says ``{query}``, from the
+    reports' connection (the replica inside ``replica_reads()``). ``before``: parameters of ``around`` that come
+    before the queryset's. Every value stays a parameter; ``around`` is our own text."""
+    sql, params = queryset.query.sql_with_params()
+    with db_router.read_connection().cursor() as cursor:
+        cursor.execute(around.replace("{query}", sql), [*before, *params])  # nosec B608 - see the docstring
+        return cursor.fetchall()
+
+
 def _pct(part: int, whole: int) -> str:
     return "–" if not whole else f"{round(100 * part / whole)}%"
 
@@ -165,24 +175,22 @@ def _referral_counts(referrals: QuerySet[Referral]) -> dict[str, list[tuple[Any,
     "all": [(received, accepted, declined, waiting)]}``, each list most first."""
     rows = referrals.values("channel", "decline_reason", "status", source=F("source_organisation__name"))
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    with db_router.read_connection().cursor() as cursor:
-        sql, params = rows.query.sql_with_params()
-        cursor.execute(
-            "SELECT GROUPING(source, channel, decline_reason), source, channel, decline_reason, count(*), "  # nosec B608  # wraps the compiled query; values stay parameters
-            "count(*) FILTER (WHERE status IN ('accepted','closed')), count(*) FILTER (WHERE status = 'declined'), "
-            "count(*) FILTER (WHERE status = 'new') "
-            f"FROM ({sql}) r GROUP BY GROUPING SETS ((source, channel), (decline_reason), ()) ORDER BY 5 DESC",
-            params,
-        )
-        for grouping, source, channel, reason, received, accepted, declined, waiting in cursor.fetchall():
-            key = ACTIVITY_SETS[grouping]
-            if key == "source":
-                groups[key].append((source, channel, received))
-            elif key == "decline_reason":
-                if declined:
-                    groups[key].append((reason, declined))
-            else:
-                groups[key].append((received, accepted, declined, waiting))
+    counted = _rows_around(
+        rows,
+        "SELECT GROUPING(source, channel, decline_reason), source, channel, decline_reason, count(*), "
+        "count(*) FILTER (WHERE status IN ('accepted','closed')), count(*) FILTER (WHERE status = 'declined'), "
+        "count(*) FILTER (WHERE status = 'new') "
+        "FROM ({query}) r GROUP BY GROUPING SETS ((source, channel), (decline_reason), ()) ORDER BY 5 DESC",
+    )
+    for grouping, source, channel, reason, received, accepted, declined, waiting in counted:
+        key = ACTIVITY_SETS[grouping]
+        if key == "source":
+            groups[key].append((source, channel, received))
+        elif key == "decline_reason":
+            if declined:
+                groups[key].append((reason, declined))
+        else:
+            groups[key].append((received, accepted, declined, waiting))
     groups["decline_reason"].sort(key=lambda row: -row[1])
     return groups
 
@@ -197,15 +205,12 @@ def activity(scope: Scope) -> list[Table]:
     by_reason = Table(
         "referrals_by_reason", "Referrals by reason (a referral may give several)", ["Reason", "Referrals"]
     )
-    with db_router.read_connection().cursor() as cursor:
-        sql, params = referrals.values("id", "reasons").query.sql_with_params()
-        cursor.execute(
-            f"SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({sql}) r) x "  # nosec B608  # wraps the compiled query; values stay parameters
-            "GROUP BY reason ORDER BY count(*) DESC",
-            params,
-        )
-        for reason, n in cursor.fetchall():
-            by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
+    for reason, n in _rows_around(
+        referrals.values("id", "reasons"),
+        "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({query}) r) x "
+        "GROUP BY reason ORDER BY count(*) DESC",
+    ):
+        by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
 
     received, accepted, declined, waiting = counts["all"][0] if counts["all"] else (0, 0, 0, 0)
     outcome = {"received": received, "accepted": accepted, "declined": declined, "waiting": waiting}
@@ -320,24 +325,22 @@ def equity(scope: Scope) -> list[Table]:
         kept_decile=kept_decile,
     )
     groups: dict[str, list[tuple[Any, int, int, int]]] = defaultdict(list)
-    with db_router.read_connection().cursor() as cursor:
-        sql, params = referrals.query.sql_with_params()
-        cursor.execute(
-            # Age on the day of referral, in whole years; banded below.
-            "SELECT GROUPING(age, sex, ethnicity, decile), age, sex, ethnicity, decile, count(*), "  # nosec B608  # wraps the compiled query; values stay parameters
-            "count(*) FILTER (WHERE status IN ('accepted','closed')), count(*) FILTER (WHERE status = 'declined') "
-            "FROM (SELECT date_part('year', age(r.received_at::date, r.date_of_birth))::int AS age, r.sex, "
-            "r.ethnicity, coalesce(p.imd_decile, r.kept_decile) AS decile, r.status "
-            f"FROM ({sql}) r LEFT JOIN {PostcodeArea._meta.db_table} p "
-            "ON p.postcode = replace(upper(r.postcode), ' ', '')) e "
-            "GROUP BY GROUPING SETS ((age), (sex), (ethnicity), (decile)) "
-            "ORDER BY 1, 2, 3, 4, 5",
-            params,
-        )
-        for grouping, age, sex, ethnicity, decile, *counts in cursor.fetchall():
-            key = EQUITY_SETS[grouping]
-            value = {"age": age, "sex": sex, "ethnicity": ethnicity, "decile": decile}[key]
-            groups[key].append((value, *counts))
+    counted = _rows_around(
+        referrals,
+        # Age on the day of referral, in whole years; banded below.
+        "SELECT GROUPING(age, sex, ethnicity, decile), age, sex, ethnicity, decile, count(*), "  # nosec B608 - our table's name
+        "count(*) FILTER (WHERE status IN ('accepted','closed')), count(*) FILTER (WHERE status = 'declined') "
+        "FROM (SELECT date_part('year', age(r.received_at::date, r.date_of_birth))::int AS age, r.sex, "
+        "r.ethnicity, coalesce(p.imd_decile, r.kept_decile) AS decile, r.status "
+        f"FROM ({{query}}) r LEFT JOIN {PostcodeArea._meta.db_table} p "
+        "ON p.postcode = replace(upper(r.postcode), ' ', '')) e "
+        "GROUP BY GROUPING SETS ((age), (sex), (ethnicity), (decile)) "
+        "ORDER BY 1, 2, 3, 4, 5",
+    )
+    for grouping, age, sex, ethnicity, decile, *counts in counted:
+        key = EQUITY_SETS[grouping]
+        value = {"age": age, "sex": sex, "ethnicity": ethnicity, "decile": decile}[key]
+        groups[key].append((value, *counts))
 
     by_age: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for age, *counts in groups["age"]:
@@ -543,15 +546,13 @@ def community(scope: Scope) -> list[Table]:
         kinds={3: "pct"},
         ratios={3: (2, 1)},
     )
-    with db_router.read_connection().cursor() as cursor:
-        sql, params = connections.values("status", category=F("service__categories")).query.sql_with_params()
-        cursor.execute(
-            "SELECT c, count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM "  # nosec B608  # wraps the compiled query; values stay parameters
-            f"(SELECT status, unnest(category) AS c FROM ({sql}) x) y GROUP BY c ORDER BY 2 DESC",
-            [TAKEN_UP, *params],
-        )
-        for code, n, taken in cursor.fetchall():
-            by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
+    for code, n, taken in _rows_around(
+        connections.values("status", category=F("service__categories")),
+        "SELECT c, count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM "
+        "(SELECT status, unnest(category) AS c FROM ({query}) x) y GROUP BY c ORDER BY 2 DESC",
+        before=(TAKEN_UP,),
+    ):
+        by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
     needs = DevelopmentNeed.objects.filter(provider__service__in=scope.service_ids, created_at__date__lte=scope.end)
     groups = Table("groups_supported", "Community groups supported", ["Measure", "Number"])
     agg = needs.filter(created_at__date__gte=scope.start).aggregate(
