@@ -10,11 +10,14 @@ from typing import Any
 from crispy_forms.layout import HTML, Div, Layout
 from django import forms
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from clients.models import Case, SafeguardingOutcome
+from linkwork import compiled
 from linkwork.accounts.access import access_for, link_worker_title
 from linkwork.accounts.models import Organisation, User
 from linkwork.forms import DateInputField, Field, Fieldset, Submit, form_helper
+from linkwork.forms.kept import drawn_form_html
 from outcomes import supervision_selectors as selectors
 from outcomes.models import Wellbeing
 from outcomes.supervision_services import ActionDraft
@@ -34,9 +37,23 @@ class DashboardFilterForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, allow_unassigned: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Names for the lists; the chosen practice or link worker is used by id and name only.
-        self.practices = {str(p.pk): p for p in selectors.practices_for_supervision(user=user).only("id", "name")}
-        workers = selectors.workers_for_supervision(user=user).only("id", "full_name", "email")
+        # Names for the lists; the chosen practice or link worker is used by id and name only. Both statements are
+        # kept a process and asked with the user's services (linkwork.compiled): the dashboard reads them on every
+        # look, and building and compiling them took longer than running them.
+        service_ids = tuple(sorted(selectors.supervision_service_ids(user)))
+        practices, workers = [], []
+        if service_ids:
+            practices = compiled.instances(
+                ("outcomes.filter_practices", len(service_ids)),
+                lambda *ids: selectors.practices_of(set(ids)).only("id", "name"),
+                inputs=service_ids,
+            )
+            workers = compiled.instances(
+                ("outcomes.filter_workers", len(service_ids)),
+                lambda *ids: selectors.workers_of(ids).only("id", "full_name", "email"),
+                inputs=service_ids,
+            )
+        self.practices = {str(p.pk): p for p in practices}
         self.workers = {str(w.pk): w for w in workers}
         title = link_worker_title(access_for(user).services(*selectors.SUPERVISION_ROLES))
         practice_choices = [("", "All practices"), *((k, p.name) for k, p in self.practices.items())]
@@ -53,6 +70,18 @@ class DashboardFilterForm(forms.Form):
         self.helper.layout = Layout(
             "practice", "worker", "period", Submit("apply", "Apply filters", variant="secondary")
         )
+
+    def html(self) -> SafeString:
+        """The form as drawn, kept a process for the same lists and choices (linkwork.forms.kept): the lists
+        are read every time, and drawing their options through the crispy pack was a millisecond a look."""
+        asked = (
+            tuple((name, tuple(self.data.getlist(name))) for name in sorted(self.fields) if name in self.data)
+            if self.is_bound
+            else None
+        )
+        fields = self.fields
+        key = (tuple(fields["practice"].choices), tuple(fields["worker"].choices), fields["worker"].label, asked)
+        return drawn_form_html(self, key)
 
     def clean_practice(self) -> Organisation | str | None:
         value = self.cleaned_data.get("practice") or ""

@@ -5,6 +5,7 @@ drill-down lists, supervision sessions and actions, cases flagged for supervisio
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -117,11 +118,13 @@ def supervision_service_ids(user: Any) -> set[UUID]:
 
 def workers_for_supervision(*, user: Any) -> QuerySet[User]:
     """Link workers of the services the user supervises or manages, by name."""
+    return workers_of(supervision_service_ids(user))
+
+
+def workers_of(service_ids: Iterable[UUID]) -> QuerySet[User]:
     return (
         User.objects.filter(
-            memberships__role=Role.LINK_WORKER,
-            memberships__organisation__in=supervision_service_ids(user),
-            is_active=True,
+            memberships__role=Role.LINK_WORKER, memberships__organisation__in=service_ids, is_active=True
         )
         .distinct()
         .order_by("full_name")

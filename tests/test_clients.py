@@ -525,6 +525,36 @@ def test_a_kept_form_must_not_draw_its_own_form_tag(settings) -> None:
     assert kept.blank_form_html(Tagged) is None
 
 
+def test_a_drawn_form_is_kept_for_its_key_and_drawn_afresh_with_errors(settings) -> None:
+    from django import forms as django_forms
+
+    from linkwork.forms import form_helper, kept
+
+    settings.DEBUG = False
+
+    class Pick(django_forms.Form):
+        colour = django_forms.ChoiceField(choices=[("r", "Red"), ("g", "Green")])
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.helper = form_helper(method="get")
+
+    fresh = str(kept.drawn_form_html(Pick({"colour": "g"}), key=("g",)))
+    assert 'value="g"' in fresh and "selected" in fresh
+    assert str(kept.drawn_form_html(Pick({"colour": "g"}), key=("g",))) == fresh  # kept
+    assert str(kept.drawn_form_html(Pick(), key=None)) != fresh  # another key, its own drawing
+    wrong = str(kept.drawn_form_html(Pick({"colour": "<script>"}), key=("g",)))  # errors: never the kept one
+    assert "Select a valid choice" in wrong and "<script>" not in wrong
+
+    class Posted(Pick):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.helper = form_helper()
+
+    with pytest.raises(ValueError):
+        kept.drawn_form_html(Posted(), key=None)
+
+
 def test_editing_the_record_keeps_input_on_error(client, world: World, case) -> None:
     login(client, world.link_worker)
     url = reverse("clients:client_edit", args=[case.client.pk])

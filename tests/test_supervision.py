@@ -431,6 +431,25 @@ def test_bad_filters_are_refused(client, world: World) -> None:
     assert client.get(reverse("supervision:cases"), {"measure": "active", "month": "March"}).status_code == 400
 
 
+def test_the_dashboards_filter_lists_follow_who_works_there_and_keep_what_was_chosen(client, world: World) -> None:
+    """The filter form's lists are read every look (their statements kept, linkwork.compiled) and its drawing is
+    kept only for the same lists and choice (linkwork.forms.kept)."""
+    login(client, world.supervisor)
+    url = reverse("outcomes:dashboard")
+    first = client.get(url).text
+    assert world.link_worker.full_name in first and "Nadia Newcomer" not in first
+    newcomer = factories.UserFactory(full_name="Nadia Newcomer")
+    Membership.objects.create(user=newcomer, organisation=world.service, role=Role.LINK_WORKER)
+    forget_kept_access()
+    assert "Nadia Newcomer" in client.get(url).text  # joined since the last look
+    chosen = client.get(url, {"worker": str(newcomer.pk), "period": "this_month"}).text
+    assert re.search(rf'<option value="{newcomer.pk}"\s+selected', chosen)
+    assert not re.search(rf'<option value="{newcomer.pk}"\s+selected', client.get(url).text)
+    other_service_worker = factories.UserFactory(full_name="Elsewhere Worker")
+    Membership.objects.create(user=other_service_worker, organisation=world.other_service, role=Role.LINK_WORKER)
+    assert "Elsewhere Worker" not in client.get(url).text
+
+
 def test_the_dashboard_query_count_does_not_grow_with_the_service(client, world: World) -> None:
     def count_queries(*, cold: bool = True) -> int:
         forget_kept_access()  # counted as a user's first request in a process

@@ -10,12 +10,17 @@ its drawing with a placeholder for the token instead (referrals.views.intake).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Hashable
+
 from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.conf import settings
 from django.utils.safestring import SafeString, mark_safe
 
 _kept: dict[type[forms.BaseForm], str] = {}
+_drawn: OrderedDict[Hashable, str] = OrderedDict()
+MAX_DRAWN = 256  # drawings kept a process, least recently used first out
 
 
 def blank_form_html(form_class: type[forms.BaseForm]) -> SafeString | None:
@@ -30,4 +35,25 @@ def blank_form_html(form_class: type[forms.BaseForm]) -> SafeString | None:
         if helper is None or helper.form_tag or not helper.disable_csrf:
             raise ValueError(f"{form_class.__name__} draws its own <form> or CSRF token: it cannot be kept")
         html = _kept[form_class] = str(render_crispy_form(form))
+    return mark_safe(html)  # noqa: S308  # nosec B308 B703 - drawn by our templates, which escape every value
+
+
+def drawn_form_html(form: forms.BaseForm, key: Hashable) -> SafeString:
+    """``form`` as the crispy pack draws it, kept for the process under ``key``, which must hold everything the
+    drawing follows from besides the form's class: its choices where they vary and what was asked (the bound
+    data). For forms that carry no CSRF token (a GET form's, or ``disable_csrf``); a form with errors, and every
+    form under DEBUG, is drawn afresh."""
+    helper = getattr(form, "helper", None)
+    if helper is not None and helper.form_method.lower() != "get" and not helper.disable_csrf:
+        raise ValueError(f"{type(form).__name__} draws a CSRF token: it cannot be kept")
+    if settings.DEBUG or (form.is_bound and form.errors):
+        return mark_safe(render_crispy_form(form))  # noqa: S308  # nosec B308 B703 - our templates, autoescaped
+    key = (type(form), key)
+    html = _drawn.get(key)
+    if html is None:
+        html = _drawn[key] = str(render_crispy_form(form))
+        while len(_drawn) > MAX_DRAWN:
+            _drawn.popitem(last=False)
+    else:
+        _drawn.move_to_end(key)
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - drawn by our templates, which escape every value
