@@ -32,3 +32,19 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = RedisCacheClient
+
+    def clear(self) -> bool:
+        """Delete every key this cache wrote (its key prefix and version, as ``make_key`` writes them), and
+        nothing else in the database: the broker's queues stay."""
+        client = self._cache.get_client(None, write=True)
+        pattern = self.make_key("*").replace("[", "\\[")  # the prefix is ours; "*" is the only wildcard
+        deleted = 0
+        batch: list[Any] = []
+        for key in client.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) == 1000:
+                deleted += client.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += client.unlink(*batch)
+        return bool(deleted)

@@ -42,3 +42,19 @@ def test_it_stores_reads_counts_and_deletes_as_djangos_backend_does(redis_cache)
     assert redis_cache.get("person") is None
     redis_cache.set("gone", 1, 0)  # a non-positive timeout deletes, as in Django
     assert redis_cache.get("gone") is None
+
+
+def test_clearing_deletes_the_caches_keys_and_leaves_the_brokers_queues(redis_cache) -> None:
+    """Celery's broker shares the cache's Redis database (REDIS_URL): clearing the cache must not delete the
+    queued tasks, as Django's FLUSHDB did."""
+    client = redis_cache._cache.get_client()
+    queue = f"test-queue-{uuid.uuid4()}"
+    client.lpush(queue, "a queued task")
+    redis_cache.set_many({f"k{i}": i for i in range(2500)})  # more than one batch of deletes
+    try:
+        assert redis_cache.clear() is True
+        assert redis_cache.get_many([f"k{i}" for i in range(2500)]) == {}
+        assert client.lrange(queue, 0, -1) == [b"a queued task"]
+        assert redis_cache.clear() is False  # nothing left of ours
+    finally:
+        client.delete(queue)
