@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, models, router
+from django.db import models, router
 from django.db.models import Count, ExpressionWrapper, F, FloatField, Func, Lookup, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 
 from community.models import CommunityService, PostcodeArea, Provider, ServiceStatus
+from linkwork import compiled
 from linkwork.accounts.access import SERVICE_ROLES
 from linkwork.accounts.access import access_for as access_for  # re-exported for views
 from linkwork.accounts.models import Role
@@ -56,8 +56,13 @@ def directory_for(*, user: Any) -> QuerySet[CommunityService]:
     directory (all of them, or half by category) and hash-joined the user's organisations afterwards: at ICB
     scale (5,000 services, ~500 in a service's directory) a search took 3.5 ms and the overdue reviews 2.4 ms,
     now 0.8 ms and 0.5 ms (EXPLAIN ANALYZE, make bench data)."""
-    providers = ArraySubquery(Provider.objects.filter(service__in=_service_ids(user)).order_by().values("pk"))
-    return CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers)).select_related("provider")
+    return directory_of(_service_ids(user)).select_related("provider")
+
+
+def directory_of(service_ids: Iterable[UUID]) -> QuerySet[CommunityService]:
+    """The entries of these services' directories (``directory_for``, for ids already known)."""
+    providers = ArraySubquery(Provider.objects.filter(service__in=service_ids).order_by().values("pk"))
+    return CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers))
 
 
 # What a result card (templates/community/_results.html) shows, and all a search fetches: the service's own
@@ -220,12 +225,7 @@ def search_builder(shape: SearchShape) -> Callable[..., QuerySet[CommunityServic
     def build(*inputs: Any) -> QuerySet[CommunityService]:
         given = iter(inputs)
         service_ids = [next(given) for _ in range(services)]
-        providers = ArraySubquery(Provider.objects.filter(service__in=service_ids).order_by().values("pk"))
-        qs = (
-            CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers))
-            .select_related("provider")
-            .only(*CARD_FIELDS)
-        )
+        qs = directory_of(service_ids).select_related("provider").only(*CARD_FIELDS)
         if not include_inactive:
             qs = qs.filter(status__in=[ServiceStatus.ACTIVE, ServiceStatus.TEMPORARILY_CLOSED])
         order: list[Any] = []
@@ -313,34 +313,30 @@ def overdue_reviews(*, user: Any, today: dt.date | None = None, show: int = 10) 
     service_ids = tuple(sorted(_service_ids(user)))
     if not service_ids:
         return OverdueReviews(count=0, first=[])
-    sql, params = _overdue_sql(service_ids, today, max(show, 1))
-    with connections[CommunityService.objects.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    first = [OverdueEntry(pk, name) for pk, name, _ in rows[:show]]
-    return OverdueReviews(count=rows[0][2] if rows else 0, first=first)
+    limit = max(show, 1)
+    # The statement is kept a process for each number of services and day, and asked with the user's services
+    # (linkwork.compiled): building and compiling it (an array subquery, an expression, a window) took longer
+    # than PostgreSQL took to answer it (make bench: 1.4 ms against 0.9 ms).
+    rows = compiled.values(
+        ("community.overdue", len(service_ids), today, limit),
+        lambda *services: _overdue(services, today, limit),
+        inputs=service_ids,
+    )
+    first = [OverdueEntry(row["pk"], row["name"]) for row in rows[:show]]
+    return OverdueReviews(count=rows[0]["overdue_count"] if rows else 0, first=first)
 
 
-@lru_cache(maxsize=256)
-def _overdue_sql(service_ids: tuple[UUID, ...], today: dt.date, limit: int) -> tuple[str, tuple[Any, ...]]:
-    """The overdue query's SQL for these services and day, compiled by the ORM once a process: every directory
-    page asks it with the same services and date, and building and compiling the queryset (an array subquery, an
-    expression, a window) took longer than PostgreSQL took to answer it (make bench: 1.4 ms against 0.9 ms).
-    Keyed on the exact inputs, so the SQL is always the one the ORM would write for them; the rows are read
-    afresh every time."""
+def _overdue(service_ids: Iterable[UUID], today: dt.date, limit: int) -> QuerySet[CommunityService]:
     due_on = ExpressionWrapper(F("last_checked_on") + F("review_every_days"), output_field=models.DateField())
-    providers = ArraySubquery(Provider.objects.filter(service__in=service_ids).order_by().values("pk"))
-    overdue = (
-        CommunityService.objects.filter(_EqualsAny(F("provider_id"), providers))
+    return (
+        directory_of(service_ids)
         .exclude(status=ServiceStatus.DEFUNCT)
         .alias(due_on=due_on)
         .filter(Q(last_checked_on=None) | Q(due_on__lt=today))
         .annotate(overdue_count=Window(Count("*")))
         .order_by("name", "pk")
-        .values_list("pk", "name", "overdue_count")[:limit]
+        .values("pk", "name", "overdue_count")[:limit]
     )
-    sql, params = overdue.query.sql_with_params()
-    return sql, tuple(params)
 
 
 def can_maintain(user: Any, provider: Provider) -> bool:

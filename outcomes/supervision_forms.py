@@ -17,7 +17,7 @@ from linkwork import compiled
 from linkwork.accounts.access import access_for, link_worker_title
 from linkwork.accounts.models import Organisation, User
 from linkwork.forms import DateInputField, Field, Fieldset, Submit, form_helper
-from linkwork.forms.kept import drawn_form_html
+from linkwork.forms.kept import asked_of, drawn_form_html
 from outcomes import supervision_selectors as selectors
 from outcomes.models import Wellbeing
 from outcomes.supervision_services import ActionDraft
@@ -74,13 +74,13 @@ class DashboardFilterForm(forms.Form):
     def html(self) -> SafeString:
         """The form as drawn, kept a process for the same lists and choices (linkwork.forms.kept): the lists
         are read every time, and drawing their options through the crispy pack was a millisecond a look."""
-        asked = (
-            tuple((name, tuple(self.data.getlist(name))) for name in sorted(self.fields) if name in self.data)
-            if self.is_bound
-            else None
-        )
         fields = self.fields
-        key = (tuple(fields["practice"].choices), tuple(fields["worker"].choices), fields["worker"].label, asked)
+        key = (
+            tuple(fields["practice"].choices),
+            tuple(fields["worker"].choices),
+            fields["worker"].label,
+            asked_of(self),
+        )
         return drawn_form_html(self, key)
 
     def clean_practice(self) -> Organisation | str | None:

@@ -212,7 +212,7 @@ def test_the_callout_counts_every_overdue_review_but_lists_ten(client, world: Wo
 
 
 def test_the_overdue_reviews_are_read_afresh_for_each_page_each_day_and_each_users_services(world: World) -> None:
-    """The overdue query's SQL is kept once a process (community.selectors._overdue_sql); its rows never are."""
+    """The overdue query's SQL is kept once a process (linkwork.compiled); its rows never are."""
     unchecked = factories.UncheckedServiceFactory(provider__service=world.service, name="Unchecked")
     make(world, "Checked", last_checked_on=timezone.localdate(), review_every_days=30)
     elsewhere = factories.UncheckedServiceFactory(name="Another service's group")

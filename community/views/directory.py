@@ -19,6 +19,7 @@ from linkwork.accounts.access import SERVICE_ROLES, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
 from linkwork.audit.services import audit_record
+from linkwork.forms.kept import Asked, asked_of
 from linkwork.pagination import PageWithTotal, paginate
 
 MAINTAIN = (Role.LINK_WORKER, Role.SERVICE_MANAGER)
@@ -63,9 +64,6 @@ def run_search(request: HttpRequest, **defaults: Any) -> tuple[forms.SearchForm,
     return form, result
 
 
-Asked = tuple[tuple[str, tuple[str, ...]], ...]
-
-
 def search_form_html(form: forms.SearchForm) -> SafeString:
     """The search form as HTML: drawn once a process for each question, since its choices are constants and it
     carries no CSRF token (a GET), so the HTML follows from the query string alone. Drawing it through the crispy
@@ -73,12 +71,7 @@ def search_form_html(form: forms.SearchForm) -> SafeString:
     change without a restart."""
     if settings.DEBUG:
         return mark_safe(render_crispy_form(form))  # noqa: S308  # nosec B308 B703 - our templates, autoescaped
-    asked = (
-        tuple((name, tuple(form.data.getlist(name))) for name in sorted(form.fields) if name in form.data)
-        if form.is_bound
-        else None
-    )
-    return mark_safe(_drawn_search_form(asked))  # noqa: S308  # nosec B308 B703 - our templates, autoescaped
+    return mark_safe(_drawn_search_form(asked_of(form)))  # noqa: S308  # nosec B308 B703 - our templates, autoescaped
 
 
 @lru_cache(maxsize=256)

@@ -38,6 +38,17 @@ def blank_form_html(form_class: type[forms.BaseForm]) -> SafeString | None:
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - drawn by our templates, which escape every value
 
 
+Asked = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def asked_of(form: forms.BaseForm) -> Asked | None:
+    """What was asked of the form's fields (from its bound data), in a fixed order and hashable: a key for its
+    drawing. None for an unbound form."""
+    if not form.is_bound:
+        return None
+    return tuple((name, tuple(form.data.getlist(name))) for name in sorted(form.fields) if name in form.data)
+
+
 def drawn_form_html(form: forms.BaseForm, key: Hashable) -> SafeString:
     """``form`` as the crispy pack draws it, kept for the process under ``key``, which must hold everything the
     drawing follows from besides the form's class: its choices where they vary and what was asked (the bound
