@@ -776,6 +776,27 @@ def test_a_failed_send_is_retried_by_the_next_run(world: World, mailoutbox, monk
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_digest_is_claimed_for_everyone_to_see_before_it_is_sent(world: World, monkeypatch) -> None:
+    """The claim is committed before the send (no transaction held open around the mail server): a run that
+    starts while an email is going out sees the claim at once, and neither waits for it nor sends it again."""
+    _two_for_the_link_worker_one_for_the_manager(world)
+    real_send = notification_services.send_mail
+    seen_by_another_run: list[int] = []
+
+    def meanwhile(**kwargs: Any) -> Any:
+        if kwargs["recipient_list"] == [world.link_worker.email]:
+            seen_by_another_run.extend(_in_threads(notification_services.digests_send, n=1))
+            other = _in_threads(lambda: Digest.objects.filter(user=world.link_worker).count(), n=1)
+            assert other == [1]
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(notification_services, "send_mail", meanwhile)
+    with time_machine.travel(at(2026, 6, 8, 7, 5), tick=False):
+        assert notification_services.digests_send() + sum(seen_by_another_run) == 2
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([world.link_worker.email, world.manager.email])
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_digest_runs_at_once_send_one_email_each(world: World) -> None:
     _two_for_the_link_worker_one_for_the_manager(world)
     with time_machine.travel(at(2026, 6, 8, 7, 5), tick=False):
