@@ -159,6 +159,26 @@ def _open_alerts_of(client: Client) -> list[ClientAlert]:
     return alerts
 
 
+def cases_of_client(client: Client) -> list[Case]:
+    """The client's episodes of support, newest first, with what the client record lists of each (status, start
+    and link worker), by a statement compiled once a process and asked with this client's id
+    (``linkwork.compiled``): built and compiled on every view of a record, it took longer than it ran (make
+    bench, scale 10: 1.1-1.6 ms against 0.45 ms kept). Call it only for a client ``client_for_user`` gave."""
+    cases = compiled.instances(
+        ("clients.cases_of_client",),
+        lambda pk: (
+            Case.objects.filter(client_id=pk)
+            .select_related("link_worker")
+            .only("id", "client_id", "status", "start_date", "link_worker__full_name")
+            .order_by("-start_date", "pk")
+        ),
+        inputs=(client.pk,),
+    )
+    for case in cases:
+        case.client = client
+    return cases
+
+
 def _service_key(user: Any) -> tuple[UUID, ...]:
     return tuple(sorted(_service_ids(user)))
 

@@ -474,6 +474,33 @@ def test_alerts_show_on_every_page_of_the_record(client, world: World, case) -> 
         assert "Risk to lone workers" in page and "Visit in pairs" in page, url
 
 
+def test_the_client_record_lists_that_clients_episodes_newest_first_with_their_link_workers(
+    client, world: World, case
+) -> None:
+    """The episodes' statement is compiled once a process and asked with each client's id: each record must
+    list its own client's cases, and no one else's."""
+    earlier = factories.ClosedCaseFactory(
+        client=case.client, link_worker=None, start_date=timezone.localdate() - dt.timedelta(days=400)
+    )
+    someone_else = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.colleague)
+    login(client, world.link_worker)
+
+    def episodes(client_pk: object) -> str:
+        page = client.get(reverse("clients:client", args=[client_pk])).text
+        start = page.index("Episodes of support")
+        return page[start : page.index("</ul>", start)]
+
+    listed = episodes(case.client.pk)
+    newest = listed.index(f'<a href="{reverse("clients:case", args=[case.pk])}">Active case from')
+    oldest = listed.index(f'<a href="{reverse("clients:case", args=[earlier.pk])}">Closed case from')
+    assert newest < oldest
+    assert f"with {world.link_worker.full_name}</li>" in listed and "with no one</li>" in listed
+    assert str(someone_else.pk) not in listed
+    theirs = episodes(someone_else.client.pk)
+    assert reverse("clients:case", args=[someone_else.pk]) in theirs and f"with {world.colleague.full_name}" in theirs
+    assert str(case.pk) not in theirs and str(earlier.pk) not in theirs
+
+
 def _alert_form_part(html: str) -> str:
     start = html.index("<form", html.index("Add an alert"))
     return html[start : html.index("</form>", start)]

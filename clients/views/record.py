@@ -23,7 +23,7 @@ from linkwork.forms.kept import blank_form_html
 def client_detail(request: HttpRequest, client_id: UUID) -> HttpResponse:
     client = selectors.client_for_user(request.user, client_id)
     audit_record(request=request, action=Action.VIEW, obj=client, summary="Record viewed")
-    cases = client.cases.select_related("link_worker").order_by("-start_date")
+    cases = selectors.cases_of_client(client)
     access = access_for(request.user)
     # The blank form's drawing is kept by the process (None under DEBUG); a form with mistakes is drawn by
     # alert_add.
