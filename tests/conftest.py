@@ -38,9 +38,22 @@ def _data_versions_at_each_statement(request, _django_db_helper):
     back, never committed: inside a test they fire at each statement instead, as a committed write would."""
     from django.db import connection
 
+    if not _uses_the_database(request):
+        # A run of tests none of which asks for the database (one such file on its own) makes no test database,
+        # and the connection is still the one DATABASE_URL names: nothing here may touch it.
+        return
     if connection.in_atomic_block:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS linkwork_data_version IMMEDIATE")
+
+
+DATABASE_FIXTURES = {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def _uses_the_database(request) -> bool:
+    return request.node.get_closest_marker("django_db") is not None or bool(
+        DATABASE_FIXTURES.intersection(request.fixturenames)
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
