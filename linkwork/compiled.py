@@ -33,7 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from django.db import connections, router
-from django.db.models import QuerySet
+from django.db.models import Count, IntegerField, QuerySet, Value
 from django.db.models.query import ModelIterable, ValuesIterable, get_related_populators
 
 MAX_KEPT = 1024  # statements kept a process (a few kB each): the least recently used go first
@@ -174,6 +174,29 @@ def instances(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tup
             setattr(obj, name, row[position])
         made.append(obj)
     return made
+
+
+def count(key: Hashable, build: Callable[..., QuerySet[Any]], *, inputs: tuple[Any, ...] = ()) -> int:
+    """``build(*inputs).count()``, its statement kept as ``values`` keeps one: ``SELECT COUNT(pk) ... WHERE``,
+    the same statement ``count()`` sends for a plain filtered queryset. Not for a queryset that is sliced or
+    distinct, or that groups (its count is of groups): those are refused."""
+
+    def counted(*args: Any) -> QuerySet[Any]:
+        queryset = build(*args)
+        query = queryset.query
+        if query.is_sliced or query.distinct or query.group_by is not None or query.combinator:
+            raise ValueError("linkwork.compiled.count: only a plain filtered queryset can be counted this way")
+        # Grouped by a constant, which Django leaves out of GROUP BY: one row holding the count of all.
+        return (
+            queryset.order_by()
+            .annotate(_counted_as_one=Value(1, output_field=IntegerField()))
+            .values("_counted_as_one")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+
+    rows = values(key, counted, inputs=inputs)
+    return int(rows[0]["n"]) if rows else 0
 
 
 def forget() -> None:

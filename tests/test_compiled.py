@@ -226,3 +226,30 @@ def test_the_database_is_chosen_at_each_call_as_a_queryset_chooses_it(world: Wor
             compiled.values(key, lambda: _counts(world.service.pk))
         compiled.values(key, lambda: _counts(world.service.pk))
     assert (len(on_replica), len(on_primary)) == (1, 1)
+
+
+def test_a_count_is_the_querysets_own_count_for_each_input_with_one_statement(world: World) -> None:
+    other = factories.ServiceFactory()
+    factories.ActiveCaseFactory.create_batch(3, client__service=world.service)
+    factories.ActiveCaseFactory(client__service=other)
+
+    def of(service_id):
+        return Case.objects.filter(service_id=service_id, status="active")
+
+    for service_id, expected in ((world.service.pk, 3), (other.pk, 1), (factories.ServiceFactory().pk, 0)):
+        with CaptureQueriesContext(connection) as queries:
+            assert compiled.count(("test.count",), of, inputs=(service_id,)) == of(service_id).count() == expected
+        assert len(queries) == 2  # the kept count, then the ORM's own
+        assert "COUNT(" in queries[0]["sql"] and "GROUP BY" not in queries[0]["sql"]
+    factories.ActiveCaseFactory(client__service=other)
+    assert compiled.count(("test.count",), of, inputs=(other.pk,)) == 2  # read afresh
+
+
+def test_a_count_refuses_what_it_would_count_wrongly(world: World) -> None:
+    for key, build in (
+        ("sliced", lambda: Case.objects.all()[:5]),
+        ("distinct", lambda: Case.objects.distinct()),
+        ("grouped", lambda: Case.objects.values("status").annotate(n=Count("pk"))),
+    ):
+        with pytest.raises(ValueError, match="only a plain filtered queryset"):
+            compiled.count(("test.refused", key), build)

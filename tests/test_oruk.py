@@ -257,6 +257,26 @@ def test_per_page_is_capped_at_100(client: HttpClient, db: None) -> None:
     assert get_page(client, "/services")["size"] == 50
 
 
+def test_the_unfiltered_list_kept_statements_still_read_the_directory_afresh(client: HttpClient, db: None) -> None:
+    """The unfiltered list's count and first pages are asked with statements kept a process (community.oruk.views,
+    linkwork.compiled); later pages are built as usual. Both must list what the directory holds now."""
+    from community.oruk.views import KEPT_PAGES
+
+    provider = factories.ProviderFactory()
+    factories.CommunityServiceFactory.create_batch(KEPT_PAGES + 2, provider=provider)
+    first = get_page(client, "/services", per_page=1)
+    assert (first["total_items"], first["size"]) == (KEPT_PAGES + 2, 1)
+    kept_last = get_page(client, "/services", per_page=1, page=KEPT_PAGES)
+    built = get_page(client, "/services", per_page=1, page=KEPT_PAGES + 1)
+    every = names(get_page(client, "/services", per_page=100))
+    assert names(kept_last) == [every[KEPT_PAGES - 1]] and names(built) == [every[KEPT_PAGES]]
+    added = factories.CommunityServiceFactory(provider=provider, name="Aardvark walking group")
+    again = get_page(client, "/services", per_page=1)
+    assert (again["total_items"], names(again)) == (KEPT_PAGES + 3, [added.name])
+    assert get_page(client, "/services", per_page=1, page=KEPT_PAGES + 3)["total_items"] == KEPT_PAGES + 3
+    assert get_page(client, "/services", per_page=1, search="aardvark")["total_items"] == 1
+
+
 @pytest.mark.parametrize(
     "params",
     [
