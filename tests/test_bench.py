@@ -44,6 +44,7 @@ def page_row(**overrides) -> dict:
         "serial_ms": 25.0,
         "cold_ms": 31.0,
         "ratio_1user": 2.5,
+        "python_calls": 12345,
         "failed": False,
         "problem": "",
     }
@@ -115,7 +116,7 @@ def test_the_table_has_a_row_per_page_saying_whether_it_met_its_budget() -> None
         "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large | floor ms |"
     )
     assert lines[2] == (
-        "| Case timeline | 60.0 | 120 | 140 | 80.0 | 30.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | yes |"
+        "| Case timeline | 60.0 | 120 | 140 | 80.0 | 30.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | 12,345 | yes |"
     )
     assert lines[3].startswith("| Triage queue |")
     assert lines[3].endswith("| **no**: p95 300 ms ≥ 150 ms |")
@@ -261,6 +262,11 @@ def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: Wor
     sql = [q["sql"] for q in measured["queries"]]
     assert sql and not any("django_session" in q for q in sql)
     assert any('FROM "clients_case"' in q for q in sql)
+    # The Python calls per request, which do not drift with the machine: a page's work, the same each time.
+    assert measured["python_calls"] > 1000
+    signed_in = django_side._client(prepared, "link_worker")
+    first, second = (django_side.python_calls(signed_in, endpoint, endpoint.paths[0]) for _ in range(2))
+    assert abs(first - second) <= first * 0.02
 
 
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:

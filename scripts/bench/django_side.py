@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 # same block is a BEGIN and a COMMIT, two round trips of the page's SQL all the same.
 TRANSACTION_SQL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 SERIAL_RUNS = 15  # in-process timings per page (the median is reported; 5 moved by a fifth between runs)
+CALL_RUNS = 5  # requests whose Python function calls are counted (cProfile): a figure that does not drift
 REPLAYS = 3  # floor replays (the fastest is the floor: the SQL with warm caches)
 LONG_JOB_MS = 10_000  # a job longer than this is replayed once: its caches are warm by then anyway
 SHORT_JOB_MS = 3_000  # a job shorter than this is timed JOB_RUNS times: one run moved by a third on a shared VM
@@ -410,8 +411,10 @@ def measure_endpoint(prepared: dict[str, Any], endpoint: Any, *, floor: bool) ->
             start = time.perf_counter()
             _request(client, endpoint, path)
             timings.append((time.perf_counter() - start) * 1000)
+    calls = None if endpoint.download else python_calls(client, endpoint, path)
     result: dict[str, Any] = {
         "key": endpoint.key,
+        "python_calls": calls,
         "status": status_code,
         "problem": problem,
         "bytes": size,
@@ -427,6 +430,26 @@ def measure_endpoint(prepared: dict[str, Any], endpoint: Any, *, floor: bool) ->
     else:
         result["queries"] = [{"sql": readable(q)[:4000]} for q in recorder.queries]
     return result
+
+
+def python_calls(client: Any, endpoint: Any, path: str, runs: int = CALL_RUNS) -> int:
+    """Python function calls per request (cProfile's count over ``runs`` requests after a warm-up, each rolled
+    back). Times on a shared VM drift with the machine (session 10's moved by a third within minutes); the work
+    a request does in Python does not, so this compares runs and machines where the milliseconds cannot."""
+    import cProfile
+    import pstats
+
+    with rolled_back():  # one uncounted first: what a first request loads once is not the page's work
+        _request(client, endpoint, path)
+    profile = cProfile.Profile()
+    for _ in range(runs):
+        with rolled_back():
+            profile.enable()
+            try:
+                _request(client, endpoint, path)
+            finally:
+                profile.disable()
+    return round(pstats.Stats(profile).total_calls / runs)
 
 
 def measure(prepared: dict[str, Any], *, floor: bool) -> dict[str, Any]:

@@ -117,8 +117,8 @@ def _cell(value: Any) -> str:
 def pages_table(rows: list[dict[str, Any]]) -> str:
     lines = [
         "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large | floor ms "
-        "| ratio (p50) | 1 user ms | 1 user cold ms | ratio (1 user) | budget met? |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "| ratio (p50) | 1 user ms | 1 user cold ms | ratio (1 user) | Python calls | budget met? |",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for row in rows:
         misses = page_misses(row)
@@ -142,6 +142,7 @@ def pages_table(rows: list[dict[str, Any]]) -> str:
                     _ms(row.get("serial_ms")),
                     _ms(row.get("cold_ms")),
                     _ratio(row.get("ratio_1user")),
+                    "–" if row.get("python_calls") is None else f"{row['python_calls']:,}",
                     _cell(met),
                 ]
             )
@@ -200,7 +201,9 @@ def summary_markdown(results: dict[str, Any]) -> str:
             f"{run.get('single_seconds', 5)} s. Floor = the page's own SQL replayed on a raw connection (psycopg, rows "
             "fetched, no Python between statements; its own transaction's savepoints, which stand for its BEGIN "
             "and COMMIT, are replayed too but not counted as queries); 1 user ms = the same request in-process, "
-            "one at a time (median of 15); 1 user cold ms = one more such request, made first, with the cache emptied "
+            "one at a time (median of 15); Python calls = function calls per request, counted by cProfile over 5 "
+            "requests: unlike the times, they do not drift with the machine's speed; 1 user cold ms = one more "
+            "such request, made first, with the cache emptied "
             "(queries and floor are counted on it: a cached page's real work). The 3× floor budget is judged on "
             "the 1-user ratio: with 8 users on 2 cores the p50 also "
             "holds the wait for a core. A job's time is the median of 5 runs if it takes under 3 s, else one run."

@@ -301,6 +301,7 @@ def page_rows(
             "floor_ms": measured["floor_ms"],
             "serial_ms": measured["serial_ms"],
             "cold_ms": measured.get("cold_ms"),
+            "python_calls": measured.get("python_calls"),
             "sql": {k: measured[k] for k in ("queries", "slowest_sql", "slowest_ms", "explain")},
         }
         row["ratio"] = report.ratio(row.get("p50_ms"), row["floor_ms"])
