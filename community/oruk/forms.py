@@ -76,6 +76,13 @@ class ServiceQueryForm(PageForm):
             raise forms.ValidationError("minimum_age is more than maximum_age.")
         return data
 
+    @property
+    def filtered(self) -> bool:
+        """Whether any filter was given (not just a page): the unfiltered list is the one readers harvest."""
+        return any(
+            value not in (None, "") for name, value in self.cleaned_data.items() if name not in PageForm.base_fields
+        )
+
 
 class LocationQueryForm(ServiceQueryForm):
     postcode = forms.CharField(required=False, max_length=10)

@@ -15,8 +15,6 @@ from django.views.decorators.csrf import csrf_exempt
 from community.oruk import forms, selectors, serializers
 from linkwork import compiled
 
-PAGING = {"page", "per_page"}
-
 View = Callable[..., HttpResponse]
 
 
@@ -100,8 +98,7 @@ def services(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _invalid(form)
     qs = selectors.filter_services(selectors.published_services(), filters=form.cleaned_data)
-    filtered = any(value not in (None, "") for name, value in form.cleaned_data.items() if name not in PAGING)
-    return _page(qs, form, serializers.service_summary, kept_as=None if filtered else "oruk.services")
+    return _page(qs, form, serializers.service_summary, kept_as=None if form.filtered else "oruk.services")
 
 
 @oruk_endpoint
