@@ -414,24 +414,69 @@ def _t95(df: int) -> float:
     return T95[key]
 
 
-def _change_row(label: str, pairs: QuerySet[Any], meaningful: float, higher_is_better: bool) -> list[Any]:
+def _change_row(label: str, agg: dict[str, Any], key: str) -> list[Any]:
     """People with both measures, mean change with its 95% confidence interval, and how many improved by at least
-    the meaningful change, from follow-ups annotated with ``change``: aggregated by PostgreSQL, so memory stays
-    flat however many people there are."""
-    improved = Q(change__gte=meaningful) if higher_is_better else Q(change__lte=-meaningful)
-    agg = pairs.aggregate(
-        n=Count("id"), mean=Avg("change"), sd=StdDev("change", sample=True), improved=Count("id", filter=improved)
-    )
-    n = agg["n"]
+    the meaningful change, from the aggregates ``{key}_n``, ``_mean``, ``_sd`` and ``_improved`` (_changes)."""
+    n = agg[f"{key}_n"]
     if not n:
         return [label, 0, None, None, 0, None]
-    mean = float(agg["mean"])
+    mean = float(agg[f"{key}_mean"])
     if n > 1:
-        half = _t95(n - 1) * float(agg["sd"]) / math.sqrt(n)
+        half = _t95(n - 1) * float(agg[f"{key}_sd"]) / math.sqrt(n)
         ci = f"{mean - half:.1f} to {mean + half:.1f}"
     else:
         ci = None
-    return [label, n, round(mean, 2), ci, agg["improved"], None]
+    return [label, n, round(mean, 2), ci, agg[f"{key}_improved"], None]
+
+
+@dataclass(frozen=True)
+class _Change:
+    """One row of the wellbeing change table: an instrument's score, or one item of an instrument scored item by
+    item (ONS4)."""
+
+    key: str
+    label: str
+    instrument: Instrument
+    item_code: str | None
+    meaningful: float
+    higher_is_better: bool
+
+
+def _changes(follow_ups: QuerySet[Assessment], baseline: QuerySet[Assessment], rows: list[_Change]) -> dict[str, Any]:
+    """Every row's paired change aggregated in one statement over the period's follow-ups (a statement a row
+    before: the four ONS4 items each read the same follow-ups again). Each row's change is NULL on follow-ups of
+    other instruments, and where either answer is missing, so COUNT, AVG and STDDEV take only that row's pairs.
+    Aggregated by PostgreSQL, so memory stays flat however many people there are."""
+    if not rows:
+        return {}
+    pairs = follow_ups.filter(instrument__in={row.instrument.pk for row in rows}).annotate(
+        before_answers=Subquery(baseline.values("answers")[:1]),
+        before_score=Subquery(baseline.values("score")[:1]),
+    )
+    aggregates: dict[str, Any] = {}
+    for row in rows:
+        if row.item_code is None:
+            change_of_row: Any = Cast(F("score") - F("before_score"), FloatField())
+        else:
+            change_of_row = Cast(KT(f"answers__{row.item_code}"), FloatField()) - Cast(
+                KT(f"before_answers__{row.item_code}"), FloatField()
+            )
+        pairs = pairs.annotate(
+            **{f"{row.key}_change": models.Case(models.When(instrument=row.instrument, then=change_of_row))}
+        )
+        change = f"{row.key}_change"
+        improved = (
+            Q(**{f"{change}__gte": row.meaningful})
+            if row.higher_is_better
+            else Q(**{f"{change}__lte": -row.meaningful})
+        )
+        aggregates |= {
+            f"{row.key}_n": Count(change),
+            f"{row.key}_mean": Avg(change),
+            f"{row.key}_sd": StdDev(change, sample=True),
+            f"{row.key}_improved": Count(change, filter=improved),
+        }
+    return pairs.aggregate(**aggregates)
 
 
 def person_outcomes(scope: Scope) -> list[Table]:
@@ -481,34 +526,30 @@ def person_outcomes(scope: Scope) -> list[Table]:
         .annotate(n=Count("id"))
         .order_by()
     }
+    rows: list[_Change] = []
     for instrument in instruments:
         meaningful = float(instrument.meaningful_change)
-        of_instrument = follow_ups.filter(instrument=instrument)
         if instrument.scoring == "separate":
-            for item in instrument.items.all():
-                before = Subquery(baseline.annotate(v=KT(f"answers__{item.code}")).values("v")[:1])
-                pairs = (
-                    of_instrument.annotate(after_v=KT(f"answers__{item.code}"), before_v=before)
-                    .exclude(after_v=None)
-                    .exclude(before_v=None)
-                    .annotate(change=Cast("after_v", FloatField()) - Cast("before_v", FloatField()))
+            rows += [
+                _Change(
+                    f"r{len(rows) + i}",
+                    f"{instrument.short_name}: {item.code.replace('_', ' ')}",
+                    instrument,
+                    item.code,
+                    meaningful,
+                    item.higher_is_better,
                 )
-                table.rows.append(
-                    _change_row(
-                        f"{instrument.short_name}: {item.code.replace('_', ' ')}",
-                        pairs,
-                        meaningful,
-                        item.higher_is_better,
-                    )
-                )
+                for i, item in enumerate(instrument.items.all())
+            ]
         else:
-            pairs = (
-                of_instrument.exclude(score=None)
-                .annotate(before=Subquery(baseline.values("score")[:1]))
-                .exclude(before=None)
-                .annotate(change=Cast(F("score") - F("before"), FloatField()))
+            rows.append(
+                _Change(
+                    f"r{len(rows)}", instrument.short_name, instrument, None, meaningful, instrument.higher_is_better
+                )
             )
-            table.rows.append(_change_row(instrument.short_name, pairs, meaningful, instrument.higher_is_better))
+    changes = _changes(follow_ups, baseline, rows)
+    table.rows += [_change_row(row.label, changes, row.key) for row in rows]
+    for instrument in instruments:
         completion.rows.append(
             [
                 instrument.short_name,
@@ -555,14 +596,16 @@ def community(scope: Scope) -> list[Table]:
         by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
     needs = DevelopmentNeed.objects.filter(provider__service__in=scope.service_ids, created_at__date__lte=scope.end)
     groups = Table("groups_supported", "Community groups supported", ["Measure", "Number"])
-    agg = needs.filter(created_at__date__gte=scope.start).aggregate(
-        groups=Count("provider", distinct=True), needs=Count("id")
+    recorded = Q(created_at__date__gte=scope.start)
+    agg = needs.aggregate(
+        groups=Count("provider", distinct=True, filter=recorded),
+        needs=Count("id", filter=recorded),
+        met=Count("id", filter=Q(status=DevelopmentNeed.Status.MET, updated_at__date__gte=scope.start)),
     )
-    met = needs.filter(status=DevelopmentNeed.Status.MET, updated_at__date__gte=scope.start).count()
     groups.rows += [
         ["Groups with development needs recorded", agg["groups"]],
         ["Needs recorded", agg["needs"]],
-        ["Needs met", met],
+        ["Needs met", agg["met"]],
     ]
     return [by_service, by_category, groups]
 

@@ -50,7 +50,7 @@ def test_a_second_look_at_the_same_report_costs_one_query_and_shows_the_same_fig
     _referral(world.service)
     first, heavy = _queries(lambda: reports.build(_scope(world.service)))
     again, light = _queries(lambda: reports.build(_scope(world.service)))
-    assert heavy > 20
+    assert heavy > 10  # built again (every section's statements), not read from the cache
     assert light == 1  # the data versions
     assert again == first
 
@@ -67,7 +67,7 @@ def test_a_new_referral_shows_at_once_and_other_services_keep_their_cached_figur
     ours_now, heavy = _queries(lambda: reports.build(_scope(world.service)))
     theirs_now, light = _queries(lambda: reports.build(_scope(world.other_service)))
     assert _figure(ours_now, "referrals_by_source") != referrals_before
-    assert heavy > 20
+    assert heavy > 10  # built again (every section's statements), not read from the cache
     assert (theirs_now, light) == (theirs, 1)
 
 
@@ -94,7 +94,7 @@ def test_a_change_to_the_shared_directory_refreshes_every_services_figures(world
     reports.build(_scope(world.service))
     factories.CommunityServiceFactory()
     _, queries = _queries(lambda: reports.build(_scope(world.service)))
-    assert queries > 20
+    assert queries > 10  # built again (every section's statements), not read from the cache
 
 
 def test_a_new_day_or_new_code_makes_a_new_key(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

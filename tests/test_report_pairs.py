@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from outcomes import reports
@@ -68,3 +70,23 @@ def test_loneliness_falling_is_an_improvement(world: World) -> None:
     row = _rows(world)["UCLA-3"]
     assert row[1:3] == [2, -1.0]
     assert row[4] == 1
+
+
+def test_every_measure_and_item_is_paired_in_one_statement_and_kept_apart(world: World) -> None:
+    """The six rows (four ONS4 items, SWEMWBS, UCLA-3) come from one aggregate over the follow-ups; each row
+    still pairs only its own instrument's answers."""
+    ensure_reference_data()
+    ons4 = Instrument.objects.get(short_name="ONS4")
+    ucla = Instrument.objects.get(short_name="UCLA-3")
+    swemwbs = Instrument.objects.get(short_name="SWEMWBS")
+    _pair(world, ons4, {"happy": 2}, {"happy": 9})
+    _pair(world, ucla, {}, {}, scores=(9, 4))
+    _pair(world, swemwbs, {}, {}, scores=(14, 20))
+    with CaptureQueriesContext(connection) as queries:
+        rows = _rows(world)
+    assert rows["ONS4: happy"][1:3] == [1, 7.0]
+    assert rows["ONS4: worthwhile"][1] == 0
+    assert rows["UCLA-3"][1:3] == [1, -5.0]
+    assert rows["SWEMWBS"][1:3] == [1, 6.0]
+    pairing = [q["sql"] for q in queries.captured_queries if "STDDEV_SAMP" in q["sql"]]
+    assert len(pairing) == 1
