@@ -688,3 +688,13 @@ def test_the_service_page_asks_about_the_cost_when_no_amount_is_known(client, wo
     page = client.get(reverse("community:service", args=[service.pk])).text
     assert "Ask about the cost" in page
     assert "£None" not in page
+
+
+@pytest.mark.parametrize("distance", [0.0, 0.05, 0.25, 2.25, 2.345, 2.35, 9.95, 12.0, 99.99, 1234.56, 0.1 + 0.2])
+def test_a_cards_distance_is_written_as_floatformat_writes_it(distance: float) -> None:
+    """The cards write distances without floatformat's locale lookups, and round as it does (half up)."""
+    from django.template.defaultfilters import floatformat
+
+    from community.templatetags.directory import km
+
+    assert km(distance) == floatformat(distance, 1)

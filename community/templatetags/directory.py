@@ -3,12 +3,13 @@ each were a sixth of a search's time at ICB scale (make bench)."""
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 from typing import Any
 
 from django import template
 from django.middleware.csrf import get_token
-from django.template.defaultfilters import floatformat, truncatewords
+from django.template.defaultfilters import truncatewords
 from django.urls import reverse
 from django.utils.formats import localize
 from django.utils.safestring import SafeString, mark_safe
@@ -47,6 +48,15 @@ CAPACITY = {
 }
 
 
+TENTH = Decimal("0.1")
+
+
+def km(distance: float) -> str:
+    """A distance to one decimal place, rounded half up: what ``floatformat:1`` writes (no thousands separator is
+    set), without its locale lookups, which were 10 µs a card, a fortieth of a search (make bench, scale 10)."""
+    return str(Decimal(str(distance)).quantize(TENTH, ROUND_HALF_UP))
+
+
 def _cost(service: Any) -> str:
     if service.is_free:
         return '<strong class="nhsuk-tag nhsuk-tag--green">Free</strong>'
@@ -78,9 +88,7 @@ def result_cards(context: template.Context, services: list[Any]) -> SafeString:
                 url=object_url("community:service", service.pk),
                 name=name,
                 provider=escape(service.provider.name),
-                distance=""
-                if getattr(service, "distance", None) is None
-                else f" · {floatformat(service.distance, 1)} km away",
+                distance="" if getattr(service, "distance", None) is None else f" · {km(service.distance)} km away",
                 description=escape(truncatewords(service.description, 30)),
                 cost=_cost(service),
                 capacity=CAPACITY.get(service.capacity, ""),
