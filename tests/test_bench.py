@@ -4,6 +4,7 @@ it gives the load generator."""
 
 from __future__ import annotations
 
+import datetime as dt
 from importlib import import_module
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import Client as HttpClient
 from django.urls import reverse
 
 from linkwork.accounts.models import User
-from scripts.bench import django_side, report, sessions, wrk
+from scripts.bench import django_side, endpoints, report, sessions, wrk
 from scripts.bench.endpoints import Endpoint
 from tests.conftest import World
 
@@ -98,6 +99,27 @@ def test_a_page_within_every_budget_is_met() -> None:
 )
 def test_each_missed_budget_is_named(overrides: dict, miss: str) -> None:
     assert miss in report.page_misses(page_row(**overrides))
+
+
+def test_the_reference_page_is_shown_but_never_judged_unless_its_run_fails() -> None:
+    """The signed-in page with no data of its own is a yardstick for the others: over every budget, it is still
+    not a miss; a failed run of it is."""
+    slow = page_row(key="signed_in_empty", reference=True, p95_ms=400.0, queries_large=12, ratio_1user=3.4)
+    assert report.page_misses(slow) == []
+    assert "| reference, not judged |" in report.pages_table([slow])
+    failed = {**slow, "failed": True, "problem": "answered 302, expected 200"}
+    assert report.page_misses(failed) == ["run failed: answered 302, expected 200"]
+    assert "**no**: run failed" in report.pages_table([failed])
+
+
+def test_the_benchmark_measures_the_reference_page_signed_in_and_judges_the_issues_pages() -> None:
+    picked = endpoints.Picked("c", "k", ("o",), "r:s", "B1 1PJ", "group", ("peer_support",))
+    built = endpoints.build(
+        picked, reverse=lambda name, args=(): "/" + "/".join([name, *map(str, args)]) + "/", today=dt.date(2026, 12, 7)
+    )
+    references = [e for e in built if e.reference]
+    assert [(e.key, e.persona, e.paths) for e in references] == [("signed_in_empty", "link_worker", ("/privacy/",))]
+    assert all(not e.reference for e in built if e.key != "signed_in_empty")
 
 
 def test_the_directory_search_has_its_own_budget() -> None:

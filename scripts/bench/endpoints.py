@@ -37,6 +37,8 @@ class Endpoint:
     expect_location: str = ""  # for a redirect: where it must go (so a redirect to the login page fails)
     budget_ms: float = PAGE_BUDGET_MS
     download: bool = False  # timed one after another instead of under wrk
+    # A yardstick for the other pages, not one of issue #10's: measured like them, never judged against a budget.
+    reference: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,6 +116,14 @@ def build(picked: Picked, *, reverse: Any, today: dt.date) -> list[Endpoint]:
     case_path = reverse("clients:case", args=[picked.case])
     return [
         Endpoint("login", "Sign-in page", None, (reverse("accounts:login"),)),
+        # What every signed-in page costs before its own work: a page with no data of its own, in the layout.
+        Endpoint(
+            "signed_in_empty",
+            "Privacy notice, signed in (reference: no data of its own)",
+            "link_worker",
+            (reverse("privacy"),),
+            reference=True,
+        ),
         Endpoint("caseload", "Link worker caseload (home)", "link_worker", (reverse("clients:caseload"),)),
         Endpoint("client", "Client record", "link_worker", (reverse("clients:client", args=[picked.client]),)),
         Endpoint("case", "Case timeline", "link_worker", (case_path,)),

@@ -57,6 +57,8 @@ def page_misses(row: dict[str, Any]) -> list[str]:
     misses = []
     if row.get("failed"):
         misses.append("run failed: " + (row.get("problem") or f"{row.get('error_count', 0)} errors"))
+    if row.get("reference"):
+        return misses  # a yardstick for the other pages: only a failed run counts against it
     budget = row["budget_ms"]
     measured = row.get("max_ms") if row.get("download") else row.get("p95_ms")
     if measured is not None and measured >= budget:
@@ -122,7 +124,10 @@ def pages_table(rows: list[dict[str, Any]]) -> str:
     ]
     for row in rows:
         misses = page_misses(row)
-        met = "yes" if not misses else "**no**: " + "; ".join(misses)
+        if row.get("reference") and not misses:
+            met = "reference, not judged"
+        else:
+            met = "yes" if not misses else "**no**: " + "; ".join(misses)
         if row.get("download"):
             times = f"{_ms(row.get('p50_ms'))}", f"{_ms(row.get('max_ms'))} (max)", "–"
         else:
@@ -206,7 +211,10 @@ def summary_markdown(results: dict[str, Any]) -> str:
             "such request, made first, with the cache emptied "
             "(queries and floor are counted on it: a cached page's real work). The 3× floor budget is judged on "
             "the 1-user ratio: with 8 users on 2 cores the p50 also "
-            "holds the wait for a core. A job's time is the median of 5 runs if it takes under 3 s, else one run."
+            "holds the wait for a core. A job's time is the median of 5 runs if it takes under 3 s, else one run. "
+            "The privacy notice, signed in, is a reference, not one of issue #10's pages, and is not judged: it "
+            "shows no data of its own, so its time is what every signed-in page costs before its own work "
+            "(the session, the user and their two-factor device, the middleware, the layout and its unread count)."
         ),
         "",
         pages_table(results["pages"]),

@@ -293,6 +293,7 @@ def page_rows(
             "method": endpoint.method,
             "budget_ms": endpoint.budget_ms,
             "download": endpoint.download,
+            "reference": endpoint.reference,
             **loaded,
             "failed": bool(problem) or bool(loaded.get("failed")),
             "problem": problem,
