@@ -414,19 +414,19 @@ def _t95(df: int) -> float:
     return T95[key]
 
 
-def _change_row(label: str, agg: dict[str, Any], key: str) -> list[Any]:
+def _change_row(label: str, agg: dict[str, Any]) -> list[Any]:
     """People with both measures, mean change with its 95% confidence interval, and how many improved by at least
-    the meaningful change, from the aggregates ``{key}_n``, ``_mean``, ``_sd`` and ``_improved`` (_changes)."""
-    n = agg[f"{key}_n"]
+    the meaningful change, from one row's aggregates (``_changes``)."""
+    n = agg["n"]
     if not n:
         return [label, 0, None, None, 0, None]
-    mean = float(agg[f"{key}_mean"])
+    mean = float(agg["mean"])
     if n > 1:
-        half = _t95(n - 1) * float(agg[f"{key}_sd"]) / math.sqrt(n)
+        half = _t95(n - 1) * float(agg["sd"]) / math.sqrt(n)
         ci = f"{mean - half:.1f} to {mean + half:.1f}"
     else:
         ci = None
-    return [label, n, round(mean, 2), ci, agg[f"{key}_improved"], None]
+    return [label, n, round(mean, 2), ci, agg["improved"], None]
 
 
 @dataclass(frozen=True)
@@ -434,7 +434,6 @@ class _Change:
     """One row of the wellbeing change table: an instrument's score, or one item of an instrument scored item by
     item (ONS4)."""
 
-    key: str
     label: str
     instrument: Instrument
     item_code: str | None
@@ -442,41 +441,43 @@ class _Change:
     higher_is_better: bool
 
 
-def _changes(follow_ups: QuerySet[Assessment], baseline: QuerySet[Assessment], rows: list[_Change]) -> dict[str, Any]:
+def _changes(
+    follow_ups: QuerySet[Assessment], baseline: QuerySet[Assessment], rows: list[_Change]
+) -> list[dict[str, Any]]:
     """Every row's paired change aggregated in one statement over the period's follow-ups (a statement a row
     before: the four ONS4 items each read the same follow-ups again). Each row's change is NULL on follow-ups of
     other instruments, and where either answer is missing, so COUNT, AVG and STDDEV take only that row's pairs.
-    Aggregated by PostgreSQL, so memory stays flat however many people there are."""
+    Aggregated by PostgreSQL, so memory stays flat however many people there are. Returns each row's ``n``,
+    ``mean``, ``sd`` and ``improved``, in the order of ``rows``."""
     if not rows:
-        return {}
+        return []
     pairs = follow_ups.filter(instrument__in={row.instrument.pk for row in rows}).annotate(
         before_answers=Subquery(baseline.values("answers")[:1]),
         before_score=Subquery(baseline.values("score")[:1]),
     )
     aggregates: dict[str, Any] = {}
-    for row in rows:
+    for i, row in enumerate(rows):
         if row.item_code is None:
             change_of_row: Any = Cast(F("score") - F("before_score"), FloatField())
         else:
             change_of_row = Cast(KT(f"answers__{row.item_code}"), FloatField()) - Cast(
                 KT(f"before_answers__{row.item_code}"), FloatField()
             )
-        pairs = pairs.annotate(
-            **{f"{row.key}_change": models.Case(models.When(instrument=row.instrument, then=change_of_row))}
-        )
-        change = f"{row.key}_change"
+        change = f"r{i}_change"
+        pairs = pairs.annotate(**{change: models.Case(models.When(instrument=row.instrument, then=change_of_row))})
         improved = (
             Q(**{f"{change}__gte": row.meaningful})
             if row.higher_is_better
             else Q(**{f"{change}__lte": -row.meaningful})
         )
         aggregates |= {
-            f"{row.key}_n": Count(change),
-            f"{row.key}_mean": Avg(change),
-            f"{row.key}_sd": StdDev(change, sample=True),
-            f"{row.key}_improved": Count(change, filter=improved),
+            f"r{i}_n": Count(change),
+            f"r{i}_mean": Avg(change),
+            f"r{i}_sd": StdDev(change, sample=True),
+            f"r{i}_improved": Count(change, filter=improved),
         }
-    return pairs.aggregate(**aggregates)
+    totals = pairs.aggregate(**aggregates)
+    return [{name: totals[f"r{i}_{name}"] for name in ("n", "mean", "sd", "improved")} for i in range(len(rows))]
 
 
 def person_outcomes(scope: Scope) -> list[Table]:
@@ -532,23 +533,18 @@ def person_outcomes(scope: Scope) -> list[Table]:
         if instrument.scoring == "separate":
             rows += [
                 _Change(
-                    f"r{len(rows) + i}",
                     f"{instrument.short_name}: {item.code.replace('_', ' ')}",
                     instrument,
                     item.code,
                     meaningful,
                     item.higher_is_better,
                 )
-                for i, item in enumerate(instrument.items.all())
+                for item in instrument.items.all()
             ]
         else:
-            rows.append(
-                _Change(
-                    f"r{len(rows)}", instrument.short_name, instrument, None, meaningful, instrument.higher_is_better
-                )
-            )
+            rows.append(_Change(instrument.short_name, instrument, None, meaningful, instrument.higher_is_better))
     changes = _changes(follow_ups, baseline, rows)
-    table.rows += [_change_row(row.label, changes, row.key) for row in rows]
+    table.rows += [_change_row(row.label, agg) for row, agg in zip(rows, changes, strict=True)]
     for instrument in instruments:
         completion.rows.append(
             [
