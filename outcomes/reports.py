@@ -100,6 +100,12 @@ class Table:
     # For averages: column index → column holding the number of people it is over.
     averages_over: dict[int, int] = field(default_factory=dict)
 
+    def most_first(self) -> Table:
+        """Rows by their first count, largest first; equal counts by name, so a table comes out in the same order
+        every time it is built (the page, the CSV and the XLSX agree) whatever order PostgreSQL grouped them in."""
+        self.rows.sort(key=lambda row: (-row[1], str(row[0]).casefold()))
+        return self
+
     def shown(self, *, suppressed: bool) -> list[list[Any]]:
         out = []
         for row in self.rows:
@@ -172,7 +178,7 @@ SOURCE_CHANNELS = {
 
 def _referral_counts(referrals: QuerySet[Referral]) -> dict[str, list[tuple[Any, ...]]]:
     """``{"source": [(organisation name, channel, received)], "decline_reason": [(reason, declined)],
-    "all": [(received, accepted, declined, waiting)]}``, each list most first."""
+    "all": [(received, accepted, declined, waiting)]}``; the tables put them in order (``Table.most_first``)."""
     rows = referrals.values("channel", "decline_reason", "status", source=F("source_organisation__name"))
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     counted = _rows_around(
@@ -180,7 +186,7 @@ def _referral_counts(referrals: QuerySet[Referral]) -> dict[str, list[tuple[Any,
         "SELECT GROUPING(source, channel, decline_reason), source, channel, decline_reason, count(*), "
         "count(*) FILTER (WHERE status IN ('accepted','closed')), count(*) FILTER (WHERE status = 'declined'), "
         "count(*) FILTER (WHERE status = 'new') "
-        "FROM ({query}) r GROUP BY GROUPING SETS ((source, channel), (decline_reason), ()) ORDER BY 5 DESC",
+        "FROM ({query}) r GROUP BY GROUPING SETS ((source, channel), (decline_reason), ())",
     )
     for grouping, source, channel, reason, received, accepted, declined, waiting in counted:
         key = ACTIVITY_SETS[grouping]
@@ -191,7 +197,6 @@ def _referral_counts(referrals: QuerySet[Referral]) -> dict[str, list[tuple[Any,
                 groups[key].append((reason, declined))
         else:
             groups[key].append((received, accepted, declined, waiting))
-    groups["decline_reason"].sort(key=lambda row: -row[1])
     return groups
 
 
@@ -201,6 +206,7 @@ def activity(scope: Scope) -> list[Table]:
     by_source = Table("referrals_by_source", "Referrals received by source", ["Source", "Referrals"])
     for name, channel, n in counts["source"]:
         by_source.rows.append([name or SOURCE_CHANNELS[channel], n])
+    by_source.most_first()
 
     by_reason = Table(
         "referrals_by_reason", "Referrals by reason (a referral may give several)", ["Reason", "Referrals"]
@@ -211,6 +217,7 @@ def activity(scope: Scope) -> list[Table]:
         "GROUP BY reason ORDER BY count(*) DESC",
     ):
         by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
+    by_reason.most_first()
 
     received, accepted, declined, waiting = counts["all"][0] if counts["all"] else (0, 0, 0, 0)
     outcome = {"received": received, "accepted": accepted, "declined": declined, "waiting": waiting}
@@ -227,6 +234,7 @@ def activity(scope: Scope) -> list[Table]:
     decline_reasons = Table("decline_reasons", "Declined, by reason", ["Reason", "Referrals"])
     for reason, n in counts["decline_reason"]:
         decline_reasons.rows.append([DeclineReason(reason).label, n])
+    decline_reasons.most_first()
 
     # Time from referral to first (counted) contact, in whole days, for referrals accepted in the period: counted
     # and the median taken by PostgreSQL (the first contact by the (case, at) index), not one row per referral
@@ -290,6 +298,7 @@ def activity(scope: Scope) -> list[Table]:
         closures.rows.append(
             [ClosureReason(row["closure_reason"]).label if row["closure_reason"] else "Not given", row["n"]]
         )
+    closures.most_first()
     return [by_source, by_reason, decisions, decline_reasons, timing, per_case, contact_table, closures]
 
 
@@ -576,6 +585,7 @@ def community(scope: Scope) -> list[Table]:
         .order_by("-n")
     ):
         by_service.rows.append([row["service__name"], row["n"], row["taken"], None])
+    by_service.most_first()
     by_category = Table(
         "connections_by_category",
         "Connections by category (a service may have several)",
@@ -590,6 +600,7 @@ def community(scope: Scope) -> list[Table]:
         before=(TAKEN_UP,),
     ):
         by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
+    by_category.most_first()
     needs = DevelopmentNeed.objects.filter(provider__service__in=scope.service_ids, created_at__date__lte=scope.end)
     groups = Table("groups_supported", "Community groups supported", ["Measure", "Number"])
     recorded = Q(created_at__date__gte=scope.start)

@@ -398,3 +398,34 @@ def test_report_filters_with_a_mistake_are_drawn_afresh_with_what_was_typed(clie
         form = _filter_form(response.text)
         assert "nhsuk-error-message" in form
         assert 'value="31"' in form
+
+
+def test_tables_with_equal_counts_list_them_by_name_every_time(world: World) -> None:
+    """Equal counts came out in whatever order PostgreSQL grouped them, so the page, the CSV and the XLSX of the
+    same report could list them differently. Most first, then by name."""
+    names = ["Yew Tree Surgery", "Willow Practice", "oak lane surgery", "Maple Medical Centre", "Elm Surgery"]
+    for name in names:  # made in reverse order of name, each sending two referrals
+        practice = factories.PracticeFactory(name=name, services=[world.service])
+        for _ in range(2):
+            factories.NewReferralFactory(service=world.service, source_organisation=practice, received_at=at(10))
+    busiest = factories.PracticeFactory(name="Zed Surgery", services=[world.service])
+    for _ in range(3):
+        factories.NewReferralFactory(service=world.service, source_organisation=busiest, received_at=at(10))
+    groups = [
+        factories.CommunityServiceFactory(provider__service=world.service, name=name)
+        for name in ("Walking group", "Choir", "Allotment")
+    ]
+    for group in groups:
+        case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+        Connection.objects.create(case=case, service=group, status="attending", created_by=world.link_worker)
+
+    by_source = table(world, "referrals_by_source").rows
+    assert by_source == [
+        ["Zed Surgery", 3],
+        ["Elm Surgery", 2],
+        ["Maple Medical Centre", 2],
+        ["oak lane surgery", 2],
+        ["Willow Practice", 2],
+        ["Yew Tree Surgery", 2],
+    ]
+    assert [row[0] for row in table(world, "connections_by_service").rows] == ["Allotment", "Choir", "Walking group"]
