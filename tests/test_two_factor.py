@@ -170,6 +170,22 @@ def test_commissioners_see_only_aggregates_and_are_not_asked(client, world: Worl
     assert response.status_code == 200
 
 
+def test_pages_are_handed_the_verified_user_itself_not_a_lazy_wrapper(client, world: World) -> None:
+    """Read through the lazy wrapper, each of a page's ~80 reads of ``request.user`` cost two more calls."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from linkwork.accounts.models import User
+
+    login(client, world.link_worker)
+    user = client.get(reverse("clients:caseload")).wsgi_request.user
+    assert type(user) is User and user.pk == world.link_worker.pk and user.is_verified()
+    anonymous = HttpClient().get(reverse("privacy")).wsgi_request.user
+    assert type(anonymous) is AnonymousUser
+    unverified = HttpClient()
+    login(unverified, world.link_worker, verified=False)
+    assert unverified.get(reverse("clients:caseload")).url.startswith(reverse("accounts:two_factor_verify"))
+
+
 def test_a_local_demo_may_turn_it_off(client, world: World, settings) -> None:
     settings.LINKWORK_TWO_FACTOR_REQUIRED = False
     login(client, world.link_worker, verified=False)
