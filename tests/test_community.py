@@ -211,6 +211,22 @@ def test_the_callout_counts_every_overdue_review_but_lists_ten(client, world: Wo
     assert [s.name for s in overdue.first] == [f"Unchecked {i:02d}" for i in range(10)]
 
 
+def test_the_review_list_is_on_the_directory_page_and_searches_flag_each_card(client, world: World) -> None:
+    """The maintainers' list of services due a review heads the directory; it is not put above a search's
+    results (on a phone, ten links before the first result), where each card carries its own flag."""
+    factories.UncheckedServiceFactory(provider__service=world.service, name="Unchecked walking group")
+    make(world, "Checked walking group", last_checked_on=timezone.localdate())
+    login(client, world.link_worker)
+    directory = client.get(reverse("community:directory"))
+    assert "1 service due a quality review" in directory.text
+    found = client.get(reverse("community:directory"), {"q": "walking"})
+    assert found.context["result"].total == 2
+    assert "due a quality review" not in found.text
+    cards = found.text.split('<div class="nhsuk-card nhsuk-u-margin-bottom-4">')[1:]
+    flagged = [card for card in cards if "Checks due" in card]
+    assert len(flagged) == 1 and "Unchecked walking group" in flagged[0]
+
+
 def test_the_overdue_reviews_are_read_afresh_for_each_page_each_day_and_each_users_services(world: World) -> None:
     """The overdue query's SQL is kept once a process (linkwork.compiled); its rows never are."""
     unchecked = factories.UncheckedServiceFactory(provider__service=world.service, name="Unchecked")
@@ -253,11 +269,10 @@ def test_directory_search_page_query_count_does_not_grow(client, world: World) -
 
     add(3)
     # user, two-factor device, memberships (no linked services for a link worker), postcode, the page of services
-    # with their total and organisations, the overdue reviews with their count, unread notifications, and the
-    # session where Redis does not hold it
-    assert count() == 7 + SESSION_QUERIES
-    add(40)  # three pages of results, and more overdue reviews than the callout lists
-    assert count() == 7 + SESSION_QUERIES
+    # with their total and organisations, unread notifications, and the session where Redis does not hold it
+    assert count() == 6 + SESSION_QUERIES
+    add(40)  # three pages of results
+    assert count() == 6 + SESSION_QUERIES
 
 
 # --- Quality checks and connections -------------------------------------------------------------------------

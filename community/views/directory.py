@@ -103,7 +103,9 @@ def directory(request: HttpRequest) -> HttpResponse:
             "search_form_html": search_form_html(form),
             "result": result,
             "today": timezone.localdate(),
-            "overdue": selectors.overdue_reviews(user=request.user),
+            # The services due a quality review: the maintainers' list, on the directory's own page. A search's
+            # cards flag their own ("Checks due"), so the list is not put above someone's results.
+            "overdue": None if request.GET else selectors.overdue_reviews(user=request.user),
         },
     )
 
