@@ -4,6 +4,7 @@ import datetime as dt
 import re
 
 import pytest
+from django.middleware.csrf import get_token
 from django.template import RequestContext, Template
 from django.test import RequestFactory
 from django.urls import reverse
@@ -151,7 +152,7 @@ def test_the_pages_lines_are_what_the_template_loops_wrote() -> None:
         Notification(pk=5, title=hostile, created_at=late),
         Notification(pk=6, title="Referral accepted", created_at=late, read_at=late),
     ]
-    csrf = views._csrf_input(request)
+    csrf = views._csrf_input(get_token(request))
     old = REMINDERS_LOOP.render(RequestContext(request, {"items": reminders}))
     new = views.reminder_rows_html(reminders, csrf=csrf)
     assert _same_markup(new) == _same_markup(old)

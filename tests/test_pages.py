@@ -253,3 +253,38 @@ def test_a_refusal_explains_itself(client, world: World) -> None:
     response = client.get(reverse("clients:caseload"))
     assert response.status_code == 403
     assert "You do not have access to this page" in response.text
+
+
+def test_pages_with_forms_drawn_in_python_carry_one_csrf_token_that_works(client, world: World) -> None:
+    """The referral form, the reminders page's buttons and a case's directory cards are drawn in Python; their
+    forms and the layout's sign-out form share the page's one masked token (as ``{% csrf_token %}`` forms do),
+    and that token is accepted."""
+    import re
+
+    from django.test import Client
+
+    from linkwork.notifications.models import Notification
+
+    def tokens(page: str) -> set[str]:
+        return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page))
+
+    referrer = Client(enforce_csrf_checks=True)
+    login(referrer, world.referrer)
+    form = referrer.get(reverse("referrals:new")).text
+    assert len(tokens(form)) == 1 and form.count('name="csrfmiddlewaretoken"') == 2
+    signed_out = referrer.post(reverse("accounts:logout"), {"csrfmiddlewaretoken": tokens(form).pop()})
+    assert signed_out.status_code == 302
+
+    worker = Client(enforce_csrf_checks=True)
+    login(worker, world.link_worker)
+    Notification.objects.create(user=world.link_worker, title="Referral accepted", link="/caseload/")
+    inbox = worker.get(reverse("notifications:inbox")).text
+    assert len(tokens(inbox)) == 1 and inbox.count('name="csrfmiddlewaretoken"') >= 2
+    case = factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
+    service = factories.CommunityServiceFactory(provider__service=world.service, name="Wednesday walk")
+    cards = worker.get(reverse("clients:find_service", args=[case.pk]) + "?q=walk").text
+    assert len(tokens(cards)) == 1 and "Suggest to" in cards
+    connected = worker.post(
+        reverse("clients:connect", args=[case.pk, service.pk]), {"csrfmiddlewaretoken": tokens(cards).pop()}
+    )
+    assert connected.status_code == 302

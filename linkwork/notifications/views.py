@@ -49,9 +49,9 @@ NOTIFICATION_ROW = """  <li>
 """
 
 
-def _csrf_input(request: HttpRequest) -> str:
+def _csrf_input(token: str) -> str:
     """The hidden field ``{% csrf_token %}`` writes; one masked token serves every form on the page."""
-    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(request))}">'
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
 
 
 def reminder_rows_html(reminders: list[Reminder], *, csrf: str) -> SafeString:
@@ -107,7 +107,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     )
     pagination = paginate(request, notifications, per_page=per_page)
     reminders = selectors.reminders_for(user=request.user, today=today)
-    csrf = _csrf_input(request)
+    token = get_token(request)  # the page's one mask, the layout's sign-out form's too (csrf_token below)
+    csrf = _csrf_input(token)
     return render(
         request,
         "notifications/inbox.html",
@@ -120,6 +121,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "pagination": pagination,
             "managed_services": selectors.managed_services(user=request.user),
             "preference": selectors.preference_for(user=request.user),
+            "csrf_token": token,
         },
     )
 

@@ -37,9 +37,12 @@ def _submitted(request: HttpRequest, referral: Referral, created: bool) -> None:
 def new(request: HttpRequest) -> HttpResponse:
     organisations = selectors.referrer_organisations(user=request.user)
     if request.method != "POST":
-        form_html = blank_referral_form_html(request, organisations)
+        # One masked token for the page: the form's, and the layout's sign-out form's ({% csrf_token %} reads
+        # csrf_token from the context), instead of a second mask made for the layout.
+        token = get_token(request)
+        form_html = blank_referral_form_html(organisations, csrf_token=token)
         if form_html is not None:  # the kept drawing: no form need be built
-            return render(request, "referrals/new.html", {"form_html": form_html})
+            return render(request, "referrals/new.html", {"form_html": form_html, "csrf_token": token})
     form = forms.StaffReferralForm(request.POST or None, organisations=organisations)
     if request.method == "POST":
         if not form.is_valid():
@@ -76,7 +79,7 @@ def _routes(organisations: list[Organisation]) -> tuple[Any, ...]:
     )
 
 
-def blank_referral_form_html(request: HttpRequest, organisations: list[Organisation]) -> SafeString | None:
+def blank_referral_form_html(organisations: list[Organisation], *, csrf_token: str) -> SafeString | None:
     """The unbound form as HTML, from the process's drawings, with a new idempotency key (None under DEBUG, where
     templates change without a restart: the view builds the form and the template draws it then)."""
     if settings.DEBUG:
@@ -89,7 +92,7 @@ def blank_referral_form_html(request: HttpRequest, organisations: list[Organisat
         if len(_blank_forms) >= BLANK_FORMS_KEPT:
             _blank_forms.clear()
         _blank_forms[routes] = drawn
-    html = drawn.replace(CSRF_SLOT, escape(get_token(request))).replace(str(KEY_SLOT), str(uuid.uuid4()))
+    html = drawn.replace(CSRF_SLOT, escape(csrf_token)).replace(str(KEY_SLOT), str(uuid.uuid4()))
     return mark_safe(html)  # noqa: S308  # nosec B308 B703 - our templates, autoescaped; the token is escaped
 
 
