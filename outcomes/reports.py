@@ -214,7 +214,7 @@ def activity(scope: Scope) -> list[Table]:
     for reason, n in _rows_around(
         referrals.values("id", "reasons"),
         "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({query}) r) x "
-        "GROUP BY reason ORDER BY count(*) DESC",
+        "GROUP BY reason",
     ):
         by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
     by_reason.most_first()
@@ -294,7 +294,7 @@ def activity(scope: Scope) -> list[Table]:
     ]
 
     closures = Table("closures", "Cases closed, by reason", ["Reason", "Cases"])
-    for row in closed.values("closure_reason").annotate(n=Count("id")).order_by("-n"):
+    for row in closed.values("closure_reason").annotate(n=Count("id")).order_by():
         closures.rows.append(
             [ClosureReason(row["closure_reason"]).label if row["closure_reason"] else "Not given", row["n"]]
         )
@@ -582,7 +582,7 @@ def community(scope: Scope) -> list[Table]:
     for row in (
         connections.values("service__name")
         .annotate(n=Count("id"), taken=Count("id", filter=Q(status__in=TAKEN_UP)))
-        .order_by("-n")
+        .order_by()
     ):
         by_service.rows.append([row["service__name"], row["n"], row["taken"], None])
     by_service.most_first()
@@ -596,7 +596,7 @@ def community(scope: Scope) -> list[Table]:
     for code, n, taken in _rows_around(
         connections.values("status", category=F("service__categories")),
         "SELECT c, count(*), count(*) FILTER (WHERE status = ANY(%s)) FROM "
-        "(SELECT status, unnest(category) AS c FROM ({query}) x) y GROUP BY c ORDER BY 2 DESC",
+        "(SELECT status, unnest(category) AS c FROM ({query}) x) y GROUP BY c",
         before=(TAKEN_UP,),
     ):
         by_category.rows.append([Category(code).label if code in Category.values else code, n, taken, None])
