@@ -213,8 +213,7 @@ def activity(scope: Scope) -> list[Table]:
     )
     for reason, n in _rows_around(
         referrals.values("id", "reasons"),
-        "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({query}) r) x "
-        "GROUP BY reason",
+        "SELECT reason, count(*) FROM (SELECT unnest(reasons) AS reason FROM ({query}) r) x GROUP BY reason",
     ):
         by_reason.rows.append([ReferralReason(reason).label if reason in ReferralReason.values else reason, n])
     by_reason.most_first()
