@@ -100,11 +100,10 @@ class Table:
     # For averages: column index → column holding the number of people it is over.
     averages_over: dict[int, int] = field(default_factory=dict)
 
-    def most_first(self) -> Table:
+    def most_first(self) -> None:
         """Rows by their first count, largest first; equal counts by name, so a table comes out in the same order
         every time it is built (the page, the CSV and the XLSX agree) whatever order PostgreSQL grouped them in."""
         self.rows.sort(key=lambda row: (-row[1], str(row[0]).casefold()))
-        return self
 
     def shown(self, *, suppressed: bool) -> list[list[Any]]:
         out = []

@@ -36,13 +36,12 @@ def _submitted(request: HttpRequest, referral: Referral, created: bool) -> None:
 @role_required(Role.REFERRER)
 def new(request: HttpRequest) -> HttpResponse:
     organisations = selectors.referrer_organisations(user=request.user)
-    if request.method != "POST":
+    if request.method != "POST" and not settings.DEBUG:  # the kept drawing: no form need be built
         # One masked token for the page: the form's, and the layout's sign-out form's ({% csrf_token %} reads
         # csrf_token from the context), instead of a second mask made for the layout.
         token = get_token(request)
         form_html = blank_referral_form_html(organisations, csrf_token=token)
-        if form_html is not None:  # the kept drawing: no form need be built
-            return render(request, "referrals/new.html", {"form_html": form_html, "csrf_token": token})
+        return render(request, "referrals/new.html", {"form_html": form_html, "csrf_token": token})
     form = forms.StaffReferralForm(request.POST or None, organisations=organisations)
     if request.method == "POST":
         if not form.is_valid():
@@ -79,11 +78,9 @@ def _routes(organisations: list[Organisation]) -> tuple[Any, ...]:
     )
 
 
-def blank_referral_form_html(organisations: list[Organisation], *, csrf_token: str) -> SafeString | None:
-    """The unbound form as HTML, from the process's drawings, with a new idempotency key (None under DEBUG, where
-    templates change without a restart: the view builds the form and the template draws it then)."""
-    if settings.DEBUG:
-        return None
+def blank_referral_form_html(organisations: list[Organisation], *, csrf_token: str) -> SafeString:
+    """The unbound form as HTML, from the process's drawings, with a new idempotency key. Not under DEBUG, where
+    templates change without a restart: the view builds the form and the template draws it then."""
     routes = _routes(organisations)
     drawn = _blank_forms.get(routes)
     if drawn is None:
