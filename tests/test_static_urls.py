@@ -56,6 +56,9 @@ def test_production_serves_static_files_through_it() -> None:
         ALLOWED_HOSTS="linkwork.example.nhs.uk",
         DJANGO_SETTINGS_MODULE="linkwork.settings",
     )
+    # Production settings insist on a database URL; only the settings are loaded here, nothing connects. Under a
+    # bare `make test` (embedded PostgreSQL) none is set.
+    env.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/linkwork_settings_only")
     code = "import django; django.setup(); from django.conf import settings; print(settings.STORAGES['staticfiles'])"
     result = subprocess.run([sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
