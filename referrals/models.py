@@ -71,9 +71,16 @@ class DeclineReason(models.TextChoices):
     DUPLICATE = "duplicate", "Duplicate referral"
 
 
+# SP-2026-000123: "SP", the year in England when the referral arrived, and the next number of the sequence, at least
+# six digits. A database function, so every way a referral is made, in the app or not, numbers it the same.
+NEXT_REFERENCE = models.Func(function="referral_next_reference", output_field=models.CharField())
+
+
 class Referral(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    reference = models.CharField(max_length=20, unique=True)
+    # Numbered by PostgreSQL as the row goes in (migration 0007's referral_next_reference(), from a sequence), and
+    # handed back by the INSERT's RETURNING: no statement of its own to fetch a number first.
+    reference = models.CharField(max_length=20, unique=True, db_default=NEXT_REFERENCE)
     idempotency_key = models.UUIDField(unique=True, default=uuid.uuid4, editable=False)
     service = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="referrals_received")
     channel = models.CharField(max_length=12, choices=Channel.choices, default=Channel.STAFF)

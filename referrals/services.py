@@ -96,8 +96,8 @@ def referral_submit(
     fields = {k: data[k] for k in (*PERSON_FIELDS, *REFERRER_FIELDS) if k in data and data[k] is not None}
     try:
         with transaction.atomic():
+            # The reference is numbered by the INSERT itself (Referral.reference's database default).
             referral = Referral.objects.create(
-                reference=next_reference(),
                 idempotency_key=idempotency_key,
                 service=service,
                 channel=Channel(channel),

@@ -73,6 +73,34 @@ def test_references_are_unique_and_increasing(world: World) -> None:
     assert refs == sorted(refs)
 
 
+def test_a_submission_is_numbered_by_its_insert_with_no_statement_of_its_own(world: World) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        referral = submit(world)
+    statements = [q["sql"] for q in captured.captured_queries]
+    assert not any("nextval" in sql for sql in statements)
+    assert [sql.split()[0:3] for sql in statements if sql.startswith("INSERT")] == [
+        ["INSERT", "INTO", '"referrals_referral"'],
+        ["INSERT", "INTO", '"referrals_referralevent"'],
+    ]
+    # The number the INSERT handed back is the one stored.
+    assert Referral.objects.get(pk=referral.pk).reference == referral.reference
+
+
+def test_references_made_by_the_database_read_as_the_service_makes_them(world: World) -> None:
+    """Past 999,999 the number grows a digit rather than being cut; a row put in without Django is numbered too."""
+    year = timezone.localdate().year
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setval('referral_reference_seq', 999998)")
+    assert services.next_reference() == f"SP-{year}-999999"
+    assert submit(world).reference == f"SP-{year}-1000000"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT referral_next_reference()")
+        (made,) = cursor.fetchone()
+    assert made == f"SP-{year}-1000001"
+
+
 def test_the_same_idempotency_key_creates_one_referral(world: World) -> None:
     key = uuid.uuid4()
     first, created = services.referral_submit(
