@@ -475,14 +475,15 @@ def test_the_dashboard_query_count_does_not_grow_with_the_service(client, world:
     add(15)
     # session, user, two-factor device, memberships + linked services (5); the filter form's practices and link
     # workers (2: the link workers' rows are the form's list, as nobody else holds cases); cases counted by
-    # worker, home visits by worker (2); three trend series (3); practices, referrals by practice and month,
-    # timing by practice, the service medians (4); flags, concerns (2); audit insert (1); unread notifications
-    # (1); the data versions (1); the session is not written (renewed under a minute ago), and is read from the
-    # database because emptying the cache emptied it from Redis too
-    assert count_queries() == small <= 21
-    # From the cache, while nothing under the figures changes: the 9 aggregate queries are not run, and the
+    # worker, home visits by worker (2); open and new cases, contacts (2: the trends' referrals are counted with
+    # the flow); practices, and every referral figure (the flow by practice and month, waiting and timing by
+    # practice, the medians, the referrals per trend week) in one statement (2); flags, concerns (2); audit
+    # insert (1); unread notifications (1); the data versions (1); the session is not written (renewed under a
+    # minute ago), and is read from the database because emptying the cache emptied it from Redis too
+    assert count_queries() == small <= 18
+    # From the cache, while nothing under the figures changes: the 6 aggregate queries are not run, and the
     # session comes from Redis where it is configured.
-    assert count_queries(cold=False) == small - 9 - (1 - SESSION_QUERIES)
+    assert count_queries(cold=False) == small - 6 - (1 - SESSION_QUERIES)
 
 
 def test_someone_who_has_left_still_has_a_row_while_they_hold_cases(client, world: World) -> None:
