@@ -40,6 +40,8 @@ def page_row(**overrides) -> dict:
         "p95_1conn_ms": 30.0,
         "queries_small": 8,
         "queries_large": 8,
+        "queries_warm_small": 8,
+        "queries_warm_large": 8,
         "floor_ms": 10.0,
         "ratio": 6.0,
         "serial_ms": 25.0,
@@ -91,8 +93,9 @@ def test_a_page_within_every_budget_is_met() -> None:
     ("overrides", "miss"),
     [
         ({"p95_ms": 151.0}, "p95 151 ms ≥ 150 ms"),
-        ({"queries_large": 12, "queries_small": 12}, "12 queries ≥ 10"),
-        ({"queries_small": 6}, "queries grow (6 → 8)"),
+        ({"queries_warm_large": 12, "queries_warm_small": 12}, "12 queries ≥ 10"),
+        ({"queries_warm_small": 6}, "queries grow (6 → 8)"),
+        ({"queries_small": 6}, "cold queries grow (6 → 8)"),
         ({"ratio_1user": 3.5}, "1 user 3.5× the SQL floor > 3×"),
         ({"failed": True, "problem": "answered 302, expected 200"}, "run failed: answered 302, expected 200"),
     ],
@@ -101,10 +104,22 @@ def test_each_missed_budget_is_named(overrides: dict, miss: str) -> None:
     assert miss in report.page_misses(page_row(**overrides))
 
 
+def test_queries_are_judged_warm_as_the_times_are_and_the_cold_count_is_shown_beside_them() -> None:
+    """A cached page makes its aggregates only when its cache is empty: 9 statements warm and 15 cold meets the
+    query budget, and both counts are in the table; a result without a warm count is judged on the cold one."""
+    cached = page_row(title="Supervisor dashboard", queries_warm_small=9, queries_warm_large=9, queries_small=15)
+    cached["queries_large"] = 15
+    assert report.page_misses(cached) == []
+    assert "| 9 / 9 | 15 / 15 |" in report.pages_table([cached])
+    older = {k: v for k, v in cached.items() if not k.startswith("queries_warm")}
+    assert report.page_misses(older) == ["15 queries ≥ 10"]
+    assert "| – / – | 15 / 15 |" in report.pages_table([older])
+
+
 def test_the_reference_page_is_shown_but_never_judged_unless_its_run_fails() -> None:
     """The signed-in page with no data of its own is a yardstick for the others: over every budget, it is still
     not a miss; a failed run of it is."""
-    slow = page_row(key="signed_in_empty", reference=True, p95_ms=400.0, queries_large=12, ratio_1user=3.4)
+    slow = page_row(key="signed_in_empty", reference=True, p95_ms=400.0, queries_warm_large=12, ratio_1user=3.4)
     assert report.page_misses(slow) == []
     assert "| reference, not judged |" in report.pages_table([slow])
     failed = {**slow, "failed": True, "problem": "answered 302, expected 200"}
@@ -135,10 +150,12 @@ def test_the_table_has_a_row_per_page_saying_whether_it_met_its_budget() -> None
     table = report.pages_table([page_row(), page_row(title="Triage queue", p95_ms=300.0)])
     lines = table.splitlines()
     assert lines[0].startswith(
-        "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large | floor ms |"
+        "| Page | p50 ms | p95 ms | p99 ms | req/s | 1 user p95 ms (HTTP) | queries small / large "
+        "| cold queries small / large | floor ms |"
     )
     assert lines[2] == (
-        "| Case timeline | 60.0 | 120 | 140 | 80.0 | 30.0 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× | 12,345 | yes |"
+        "| Case timeline | 60.0 | 120 | 140 | 80.0 | 30.0 | 8 / 8 | 8 / 8 | 10.0 | 6.0× | 25.0 | 31.0 | 2.5× "
+        "| 12,345 | yes |"
     )
     assert lines[3].startswith("| Triage queue |")
     assert lines[3].endswith("| **no**: p95 300 ms ≥ 150 ms |")
@@ -292,6 +309,25 @@ def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: Wor
     signed_in = django_side._client(prepared, "link_worker")
     first, second = (django_side.python_calls(signed_in, endpoint, endpoint.paths[0]) for _ in range(2))
     assert abs(first - second) <= first * 0.02
+
+
+def test_a_cached_page_is_counted_cold_and_again_warm(world: World, settings) -> None:
+    """The supervisor's dashboard works out its figures on the cold request and reads them from the cache on the
+    warm one: the warm count leaves out exactly the aggregates the cache holds."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    prepared = {
+        "sessions": {"supervisor": sessions.signed_in_session(world.supervisor)},
+        "csrf": sessions.csrf_secret(),
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "csrf_cookie": settings.CSRF_COOKIE_NAME,
+    }
+    endpoint = Endpoint("dashboard", "Supervisor dashboard", "supervisor", (reverse("outcomes:dashboard"),))
+    measured = django_side.measure_endpoint(prepared, endpoint, floor=False)
+    assert measured["status"] == 200 and not measured["problem"]
+    cold_sql = [q["sql"] for q in measured["queries"]]
+    assert any("GROUPING SETS" in q for q in cold_sql)  # the referral figures, worked out
+    aggregates = 6  # cases by worker, visits, open and new cases, contacts, practices, referral figures
+    assert measured["query_count_warm"] == measured["query_count"] - aggregates
 
 
 def test_the_session_points_at_a_confirmed_device_of_that_user(world: World) -> None:

@@ -299,6 +299,8 @@ def page_rows(
             "problem": problem,
             "queries_small": small["pages"][endpoint.key]["query_count"],
             "queries_large": measured["query_count"],
+            "queries_warm_small": small["pages"][endpoint.key].get("query_count_warm"),
+            "queries_warm_large": measured.get("query_count_warm"),
             "floor_ms": measured["floor_ms"],
             "serial_ms": measured["serial_ms"],
             "cold_ms": measured.get("cold_ms"),
