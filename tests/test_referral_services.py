@@ -92,13 +92,21 @@ def test_references_made_by_the_database_read_as_the_service_makes_them(world: W
     """Past 999,999 the number grows a digit rather than being cut; a row put in without Django is numbered too."""
     year = timezone.localdate().year
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setval('referral_reference_seq', 999998)")
-    assert services.next_reference() == f"SP-{year}-999999"
-    assert submit(world).reference == f"SP-{year}-1000000"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT referral_next_reference()")
-        (made,) = cursor.fetchone()
-    assert made == f"SP-{year}-1000001"
+        cursor.execute("SELECT last_value FROM referral_reference_seq")
+        (last_value,) = cursor.fetchone()
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval('referral_reference_seq', 999998)")
+        assert services.next_reference() == f"SP-{year}-999999"
+        assert submit(world).reference == f"SP-{year}-1000000"
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT referral_next_reference()")
+            (made,) = cursor.fetchone()
+        assert made == f"SP-{year}-1000001"
+    finally:
+        # A sequence is not rolled back with the test's transaction: later tests read six-digit numbers.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT setval('referral_reference_seq', %s)", [last_value])
 
 
 def test_the_same_idempotency_key_creates_one_referral(world: World) -> None:
