@@ -286,18 +286,23 @@ def test_a_post_measured_in_process_is_form_encoded_as_browsers_and_wrk_send_it(
     assert "messages" not in client.cookies
 
 
-def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: World, settings) -> None:
-    """The cold request empties the cache, so that cached pages do their real work; the session of someone
-    signed in stays in the cache in life (cached_db), so it must not be counted as read from PostgreSQL."""
+def prepared_for(settings, **personas) -> dict:
+    """What ``django_side prepare`` hands the in-process measurements: a signed-in session per persona."""
     # As make bench serves (it always has Redis); a bare `make test`, with no REDIS_URL, keeps sessions in the
     # database alone, where every request reads them.
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    prepared = {
-        "sessions": {"link_worker": sessions.signed_in_session(world.link_worker)},
+    return {
+        "sessions": {persona: sessions.signed_in_session(user) for persona, user in personas.items()},
         "csrf": sessions.csrf_secret(),
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
     }
+
+
+def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: World, settings) -> None:
+    """The cold request empties the cache, so that cached pages do their real work; the session of someone
+    signed in stays in the cache in life (cached_db), so it must not be counted as read from PostgreSQL."""
+    prepared = prepared_for(settings, link_worker=world.link_worker)
     endpoint = Endpoint("caseload", "Caseload", "link_worker", (reverse("clients:caseload"),))
     measured = django_side.measure_endpoint(prepared, endpoint, floor=False)
     assert measured["status"] == 200 and not measured["problem"]
@@ -314,13 +319,7 @@ def test_the_cold_request_counts_the_pages_queries_not_a_session_read(world: Wor
 def test_a_cached_page_is_counted_cold_and_again_warm(world: World, settings) -> None:
     """The supervisor's dashboard works out its figures on the cold request and reads them from the cache on the
     warm one: the warm count leaves out exactly the aggregates the cache holds."""
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
-    prepared = {
-        "sessions": {"supervisor": sessions.signed_in_session(world.supervisor)},
-        "csrf": sessions.csrf_secret(),
-        "session_cookie": settings.SESSION_COOKIE_NAME,
-        "csrf_cookie": settings.CSRF_COOKIE_NAME,
-    }
+    prepared = prepared_for(settings, supervisor=world.supervisor)
     endpoint = Endpoint("dashboard", "Supervisor dashboard", "supervisor", (reverse("outcomes:dashboard"),))
     measured = django_side.measure_endpoint(prepared, endpoint, floor=False)
     assert measured["status"] == 200 and not measured["problem"]
