@@ -66,12 +66,12 @@ ALLOWED: dict[str, set[str]] = {
 
 
 def next_reference(*, year: int | None = None) -> str:
-    """A human reference like SP-2026-000123, from a PostgreSQL sequence (no gaps reused, no races)."""
-    year = year or timezone.localdate().year
+    """A human reference like SP-2026-000123, from a PostgreSQL sequence (no gaps reused, no races): the one a
+    new referral's INSERT takes by default (Referral.reference), here for a given year or for a row built first."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('referral_reference_seq')")
-        (number,) = cursor.fetchone()
-    return f"SP-{year}-{number:06d}"
+        cursor.execute("SELECT referral_next_reference(%s)", [year])
+        (reference,) = cursor.fetchone()
+    return reference
 
 
 def referral_submit(

@@ -3,15 +3,20 @@ fewer per referral than fetching the number first (make bench's referral POST, i
 
 from django.db import migrations, models
 
-# The same reference services.next_reference() makes: SP-<year in England>-<number, at least six digits>.
+# SP-<year>-<number, at least six digits>: the year in England now, unless one is given (the demo data numbers
+# referrals received in past years). services.next_reference() calls it too, so the format lives here alone.
 CREATE = """
-CREATE FUNCTION referral_next_reference() RETURNS varchar
+CREATE FUNCTION referral_next_reference(year integer DEFAULT NULL) RETURNS varchar
 LANGUAGE sql VOLATILE AS $$
-  SELECT format('SP-%s-%s', to_char(now() AT TIME ZONE 'Europe/London', 'YYYY'), lpad(n::text, greatest(6, length(n::text)), '0'))
+  SELECT format(
+    'SP-%s-%s',
+    COALESCE(year, extract(year FROM now() AT TIME ZONE 'Europe/London')::integer),
+    lpad(n::text, greatest(6, length(n::text)), '0')
+  )
   FROM nextval('referral_reference_seq') AS n
 $$
 """
-DROP = "DROP FUNCTION IF EXISTS referral_next_reference()"
+DROP = "DROP FUNCTION IF EXISTS referral_next_reference(integer)"
 
 
 class Migration(migrations.Migration):
