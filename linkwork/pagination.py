@@ -98,10 +98,14 @@ class Pagination:
         return self.page.object_list
 
 
-def _url(request: HttpRequest, number: int) -> str:
+def _page_url_prefix(request: HttpRequest) -> str:
+    """The links' query string up to the page number: the other parameters (the filters) once, then ``page=``.
+    Copying and encoding the whole query for each link was about a tenth of a millisecond a paged page (4
+    links, the directory search, make bench)."""
     query = request.GET.copy()
-    query["page"] = str(number)
-    return f"?{query.urlencode()}"
+    query.pop("page", None)
+    others = query.urlencode()
+    return f"?{others}&page=" if others else "?page="
 
 
 def paginate(request: HttpRequest, items: Any, *, per_page: int = PER_PAGE) -> Pagination:
@@ -111,15 +115,16 @@ def paginate(request: HttpRequest, items: Any, *, per_page: int = PER_PAGE) -> P
     pagination = Pagination(page=page)
     if page.paginator.num_pages <= 1:
         return pagination
+    prefix = _page_url_prefix(request)
     if page.has_previous():
-        pagination.previous_url = _url(request, page.previous_page_number())
+        pagination.previous_url = f"{prefix}{page.previous_page_number()}"
     if page.has_next():
-        pagination.next_url = _url(request, page.next_page_number())
+        pagination.next_url = f"{prefix}{page.next_page_number()}"
     for number in page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
         if number == Paginator.ELLIPSIS:
             pagination.links.append(PageLink(number=None))
         else:
             pagination.links.append(
-                PageLink(number=int(number), url=_url(request, int(number)), current=number == page.number)
+                PageLink(number=int(number), url=f"{prefix}{int(number)}", current=number == page.number)
             )
     return pagination
