@@ -342,6 +342,15 @@ def test_a_post_measured_in_process_is_form_encoded_as_browsers_and_wrk_send_it(
     assert "messages" not in client.cookies
 
 
+@pytest.mark.django_db
+def test_the_sql_shown_has_its_parameters_quoted_as_postgresql_reads_them() -> None:
+    """The EXPLAIN file's statements, for people to read, quoted on Django's own connection (the raw connection
+    kept for it was left open, so the test database could not be dropped)."""
+    query = django_side.Query("SELECT %s, %s, %s", ["O'Brien", 3, None], many=False, ms=0.1)
+    assert django_side.readable(query) == "SELECT 'O''Brien', 3, NULL"
+    assert django_side.readable(django_side.Query("INSERT %s", [[1], [2]], many=True, ms=0.1)) == "INSERT %s"
+
+
 def prepared_for(settings, **personas) -> dict:
     """What ``django_side prepare`` hands the in-process measurements: a signed-in session per persona."""
     # As make bench serves (it always has Redis); a bare `make test`, with no REDIS_URL, keeps sessions in the

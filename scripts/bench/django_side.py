@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import functools
 import gc
 import json
 import os
@@ -187,18 +186,15 @@ def replay(queries: list[Query], times: int = REPLAYS) -> Replay:
         replayer.close()
 
 
-@functools.cache
-def _display_connection() -> Any:
-    return raw_connection()
-
-
 def readable(query: Query) -> str:
-    """The statement with its parameters filled in (psycopg's own quoting), for people to read."""
+    """The statement with its parameters filled in (psycopg's own quoting, through Django's connection: no
+    connection of its own, which was left open), for people to read."""
+    from django.db import connection
+
     if query.many:
         return query.sql
     try:
-        with _display_connection().cursor() as cursor:
-            return cursor.mogrify(query.sql, query.params)
+        return connection.ops.compose_sql(query.sql, query.params)
     except Exception:  # noqa: BLE001 - only for display
         return query.sql
 
