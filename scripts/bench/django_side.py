@@ -28,7 +28,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,7 +144,7 @@ class Replayer:
         self.errors = 0
         self.conn = raw_connection()
 
-    def run(self) -> float:
+    def run(self) -> None:
         total, self.errors = 0.0, 0
         for i, query in enumerate(self.queries):
             start = time.perf_counter()
@@ -166,24 +166,23 @@ class Replayer:
         self.passes += 1
         self.spent_ms += total
         self.best_total = min(self.best_total, total)
-        return total
 
     def result(self) -> Replay:
         return Replay(round(self.best_total, 2), [round(t, 3) for t in self.best], self.errors, self.passes)
 
-    def close(self) -> None:
+    def __enter__(self) -> Replayer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         self.conn.close()
 
 
 def replay(queries: list[Query], times: int = REPLAYS) -> Replay:
     """Run ``queries`` again ``times`` times on a raw connection (``Replayer``): the fastest pass is the floor."""
-    replayer = Replayer(queries)
-    try:
+    with Replayer(queries) as replayer:
         for _ in range(times):
             replayer.run()
         return replayer.result()
-    finally:
-        replayer.close()
 
 
 def readable(query: Query) -> str:
@@ -462,9 +461,8 @@ def timed_with_floor(
     while replaying has taken under ``FLOOR_REPLAY_BUDGET_MS``; then more replays if fewer than ``REPLAYS``
     were made. The page's time and its floor are so taken in turn, at the same moments. Without ``queries``,
     the timings alone."""
-    replayer = Replayer(queries) if queries is not None else None
     timings: list[float] = []
-    try:
+    with Replayer(queries) if queries is not None else nullcontext() as replayer:
         for _ in range(0 if endpoint.download else runs):
             with rolled_back():
                 start = time.perf_counter()
@@ -477,9 +475,6 @@ def timed_with_floor(
         while replayer.passes < REPLAYS:
             replayer.run()
         return timings, replayer.result()
-    finally:
-        if replayer is not None:
-            replayer.close()
 
 
 def python_calls(client: Any, endpoint: Any, path: str, runs: int = CALL_RUNS) -> int:

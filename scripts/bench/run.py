@@ -302,6 +302,7 @@ def page_rows(
             "queries_warm_small": small["pages"][endpoint.key].get("query_count_warm"),
             "queries_warm_large": measured.get("query_count_warm"),
             "floor_ms": measured["floor_ms"],
+            "floor_replays": measured.get("floor_replays"),
             "serial_ms": measured["serial_ms"],
             "cold_ms": measured.get("cold_ms"),
             "python_calls": measured.get("python_calls"),
