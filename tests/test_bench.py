@@ -5,6 +5,7 @@ it gives the load generator."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -14,6 +15,7 @@ from django.core.signals import request_started
 from django.db import connection, transaction
 from django.test import Client as HttpClient
 from django.urls import reverse
+from psycopg.pq import TransactionStatus
 
 from linkwork.accounts.models import User
 from scripts.bench import django_side, endpoints, report, sessions, wrk
@@ -211,6 +213,32 @@ def test_the_floor_replays_a_pages_own_transaction_but_the_query_count_leaves_it
     assert played.errors == 0
     assert played.floor_ms > 0
     assert len(played.per_query_ms) == 4
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_no_statement_in_the_floor_is_timed_with_the_opening_of_its_transaction(monkeypatch) -> None:
+    """A page is timed inside a transaction already open, so its floor must be too: psycopg, left to begin one
+    before a pass's first statement, sent the BEGIN inside that statement's time (a round trip more floor)."""
+    recorder = django_side.Recorder()
+    with transaction.atomic(), connection.execute_wrapper(recorder):
+        User.objects.filter(email="nobody@example.com").count()
+        list(User.objects.filter(is_active=True)[:5])
+    queries = [*recorder.queries, django_side.Query("SELECT 1 / 0", None, False, 0.0), recorder.queries[0]]
+    with django_side.Replayer(queries) as replayer:
+        at_the_clock = []
+        clock = time.perf_counter
+        monkeypatch.setattr(
+            time, "perf_counter", lambda: (at_the_clock.append(replayer.conn.info.transaction_status), clock())[1]
+        )
+        replayer.run()
+        replayer.run()
+        monkeypatch.undo()
+        assert len(at_the_clock) == 2 * 2 * len(queries)  # each statement's start and end, in both passes
+        assert TransactionStatus.IDLE not in at_the_clock
+        # The failed statement costs its pass a transaction, not the statements after it; each pass rolls back.
+        assert (replayer.errors, replayer.passes) == (1, 2)
+        assert all(ms < float("inf") for ms in replayer.best)
+        assert replayer.conn.info.transaction_status == TransactionStatus.IDLE
 
 
 @dataclass
