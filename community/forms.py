@@ -19,6 +19,7 @@ from community.models import (
     DevelopmentNeed,
     HowToJoin,
     Opportunity,
+    Provider,
     ServiceStatus,
     Weekday,
 )
@@ -213,6 +214,21 @@ def forms_layout() -> Any:
         Fieldset("Publishing", "status", "is_public", label_size="m"),
         Submit("submit", "Save"),
     )
+
+
+class ProviderForm(forms.ModelForm):
+    """A new organisation in the directory. Its service is the maintainer's own, set by the view."""
+
+    # A website typed without its scheme ("www.example.org") is taken as https, as the directory's other links are.
+    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+
+    class Meta:
+        model = Provider
+        fields = ["name", "description", "website", "email", "phone", "charity_number"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Add organisation")
 
 
 class QAForm(forms.Form):

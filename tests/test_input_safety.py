@@ -267,6 +267,20 @@ def test_a_link_in_the_directory_must_be_a_web_address(client, world: World, url
     assert not Provider.objects.exists() and not Opportunity.objects.exists()
 
 
+def test_a_website_typed_without_its_scheme_is_kept_as_https(client, world: World) -> None:
+    """As every other link in the directory: "www..." is not sent to people as plain http."""
+    login(client, world.link_worker)
+    response = client.post(reverse("community:provider_new"), {"name": "Group", "website": "www.knitandnatter.org"})
+    assert response.status_code == 302
+    assert Provider.objects.get().website == "https://www.knitandnatter.org"
+    too_long = "https://example.org/" + "a" * 190
+    response = client.post(reverse("community:provider_new"), {"name": "Other group", "website": too_long})
+    assert response.status_code == 400
+    assert "Ensure this value has at most 200 characters" in response.content.decode()
+    assert too_long in response.content.decode()  # what was typed is kept on the page
+    assert Provider.objects.count() == 1
+
+
 # --- Forms whitelist their fields ---------------------------------------------------------------------------------
 def _project_modules() -> list[str]:
     names = []

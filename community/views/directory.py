@@ -14,7 +14,6 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from community import forms, selectors, services
-from community.models import Provider
 from linkwork.accounts.access import SERVICE_ROLES, role_required
 from linkwork.accounts.models import Role
 from linkwork.audit.models import Action
@@ -296,16 +295,8 @@ def need_update(request: HttpRequest, provider_id: UUID, need_id: UUID) -> HttpR
 
 @role_required(*MAINTAIN)
 def provider_new(request: HttpRequest) -> HttpResponse:
-    from django import forms as django_forms
-
-    class ProviderForm(django_forms.ModelForm):
-        class Meta:
-            model = Provider
-            fields = ["name", "description", "website", "email", "phone", "charity_number"]
-
     owners = selectors.access_for(request.user).services(*MAINTAIN)
-    form = ProviderForm(request.POST or None)
-    form.helper = forms._helper("Add organisation")
+    form = forms.ProviderForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and owners:
         provider = form.save(commit=False)
         provider.service = owners[0]
