@@ -7,6 +7,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
+from django.db.models.functions import Upper
 
 from linkwork.accounts.models import Organisation
 
@@ -156,6 +157,24 @@ class Referral(models.Model):
             models.Index(fields=["source_organisation", "received_at"], name="referral_source_idx"),
             # Reports over a period for one or many services: the date range first.
             models.Index(fields=["received_at", "service"], name="referral_received_idx"),
+            # The triage queue flags a referral that may duplicate another waiting one: the same NHS number, or the
+            # same name and date of birth, in the same service. Without these, each line of the queue read every
+            # waiting referral of its service again through referral_queue_idx, and every dead row version left
+            # there by decisions not yet vacuumed (EXPLAIN ANALYZE, scale 10, 34,852 dead rows: 24,945 buffers,
+            # 25 ms for a queue of 15; with them 59 buffers, 0.3 ms).
+            models.Index(
+                fields=["service", "nhs_number"],
+                condition=models.Q(status="new") & ~models.Q(nhs_number=""),
+                name="referral_new_nhs_idx",
+            ),
+            models.Index(
+                models.F("service"),
+                "date_of_birth",
+                Upper("given_name"),
+                Upper("family_name"),
+                condition=models.Q(status="new"),
+                name="referral_new_person_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(consent_given=True), name="referral_needs_consent"),
