@@ -3,6 +3,7 @@ which): ``python -m scripts.bench.django_side <command> --out result.json``.
 
 Commands:
   status    is the database seeded with benchmark data?
+  vacuum    VACUUM (ANALYZE) it, so that every run starts from the same state
   prepare   pick the objects to measure (a busy link worker's case, ...), make signed-in sessions for the
             personas, and write the endpoints (``endpoints.build``)
   measure   for each endpoint, in-process with Django's test client: the SQL queries of one request, its time
@@ -50,8 +51,6 @@ SHORT_JOB_MS = 3_000  # a job shorter than this is timed JOB_RUNS times: one run
 JOB_RUNS = 5
 FORM_ENCODED = "application/x-www-form-urlencoded"
 PERSONAS = ("link_worker", "supervisor", "manager", "referrer", "commissioner")
-# The tables the load test writes to and cleanup deletes from (ReferrerNotice: none, as no referral is decided).
-CLEANED_TABLES = ("clients_contact", "referrals_referral", "referrals_referralevent")
 
 
 def setup_django() -> None:
@@ -652,21 +651,28 @@ def cleanup(prepared: dict[str, Any], since: dt.datetime) -> dict[str, Any]:
         referrals = Referral.objects.filter(referred_by=prepared["user_ids"]["referrer"], received_at__gte=since)
         ReferralEvent.objects.filter(referral__in=referrals).delete()
         deleted, _ = referrals.delete()
-    # And the row versions they leave, with those of the in-process requests rolled back: left to autovacuum
-    # (which waits for a fifth of a table to be dead), they were still in the indexes at the next run. Session 15's
-    # first run found 34,852 in referrals_referral, and every triage queue line read them (1063a89).
+    return {"contacts": contacts, "referrals_and_notices": deleted}
+
+
+def vacuum() -> dict[str, Any]:
+    """VACUUM (ANALYZE) the whole database, so that a run starts from the state the seeding left. Left to
+    autovacuum (which waits for a fifth of a table to be dead), the row versions of earlier runs stayed in the
+    indexes: the load test's deleted contacts and referrals, the rolled-back requests and jobs (the retention job
+    rewrites every record due), and anything measured by hand between runs. Session 15's first run found 34,852
+    in referrals_referral, and every triage queue line read them (1063a89)."""
     conn = raw_connection()
     try:
         conn.autocommit = True  # VACUUM runs outside a transaction
-        conn.execute("VACUUM (ANALYZE) " + ", ".join(CLEANED_TABLES))
+        start = time.perf_counter()
+        conn.execute("VACUUM (ANALYZE)")
+        return {"vacuum_s": round(time.perf_counter() - start, 1)}
     finally:
         conn.close()
-    return {"contacts": contacts, "referrals_and_notices": deleted, "vacuumed": list(CLEANED_TABLES)}
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["status", "prepare", "measure", "jobs", "xlsx", "cleanup"])
+    parser.add_argument("command", choices=["status", "vacuum", "prepare", "measure", "jobs", "xlsx", "cleanup"])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--prepared", type=Path)
     parser.add_argument("--floor", action="store_true", help="measure: also replay the SQL and EXPLAIN the slowest")
@@ -676,6 +682,8 @@ def main(argv: list[str] | None = None) -> None:
     prepared = json.loads(args.prepared.read_text()) if args.prepared else {}
     if args.command == "status":
         result = status()
+    elif args.command == "vacuum":
+        result = vacuum()
     elif args.command == "prepare":
         result = prepare()
     elif args.command == "measure":

@@ -112,6 +112,8 @@ def seed(database: Database, env: dict[str, str]) -> dict[str, Any]:
         log(f"Seeding {database.label} database at scale {database.scale:g} (once)")
         manage(env, "seed_demo", "--scale", f"{database.scale:g}")
         state = django_side("status", env)
+    log(f"Vacuuming the {database.label} database (what earlier runs left)")
+    state |= django_side("vacuum", env)
     return state
 
 
