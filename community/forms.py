@@ -220,7 +220,9 @@ class ProviderForm(forms.ModelForm):
     """A new organisation in the directory. Its service is the maintainer's own, set by the view."""
 
     # A website typed without its scheme ("www.example.org") is taken as https, as the directory's other links are.
-    website = forms.URLField(required=False, max_length=200, assume_scheme="https")
+    website = forms.URLField(
+        required=False, max_length=Provider._meta.get_field("website").max_length, assume_scheme="https"
+    )
 
     class Meta:
         model = Provider

@@ -155,7 +155,7 @@ class Replayer:
         total, self.errors = 0.0, 0
         self.conn.execute("BEGIN")
         for i, query in enumerate(self.queries):
-            start = time.perf_counter()
+            start, failed = time.perf_counter(), False
             try:
                 with self.conn.cursor() as cursor:
                     if query.many:
@@ -164,9 +164,10 @@ class Replayer:
                         cursor.execute(query.sql, query.params)
                     if cursor.description is not None:
                         cursor.fetchall()
-                took = (time.perf_counter() - start) * 1000
             except Exception:  # noqa: BLE001 - a failed statement still costs its time; go on in a new transaction
-                took = (time.perf_counter() - start) * 1000
+                failed = True
+            took = (time.perf_counter() - start) * 1000
+            if failed:
                 self.errors += 1
                 self.conn.execute("ROLLBACK")
                 self.conn.execute("BEGIN")

@@ -110,11 +110,10 @@ def seed(database: Database, env: dict[str, str]) -> dict[str, Any]:
     state = django_side("status", env)
     if not state["seeded"]:
         log(f"Seeding {database.label} database at scale {database.scale:g} (once)")
-        manage(env, "seed_demo", "--scale", f"{database.scale:g}")
-        state = django_side("status", env)
+        manage(env, "seed_demo", "--scale", f"{database.scale:g}")  # which vacuums and analyses at its end
+        return django_side("status", env)
     log(f"Vacuuming the {database.label} database (what earlier runs left)")
-    state |= django_side("vacuum", env)
-    return state
+    return state | django_side("vacuum", env)
 
 
 # --- gunicorn ------------------------------------------------------------------------------------------------
