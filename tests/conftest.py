@@ -56,6 +56,39 @@ def _uses_the_database(request) -> bool:
     )
 
 
+def close_connections_to_the_test_databases() -> None:
+    """Close every connection this process holds to a test database, so that dropping it cannot fail.
+
+    Django closes only the default alias's connection before it drops the test database. The ``replica`` alias is
+    a test mirror of default with a connection of its own, which stays open after a test that used it unless a
+    later transactional test closes every connection; with pytest-xdist, whether one does depends on how the tests
+    were shared out. So now and then a worker's DROP DATABASE failed ("being accessed by other users"), which
+    pytest-django reports as a warning, leaving the database behind. A diagnostic run also once found a second
+    wrapper of the default alias, no longer in ``connections``, with its connection open: every wrapper object
+    still holding one to a test database is closed too, whichever thread made it."""
+    import gc
+
+    from django.db import connections
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    connections.close_all()
+    test_databases = {connections[alias].settings_dict["NAME"] for alias in connections}
+    # type(), not isinstance(): isinstance() would evaluate the lazy objects in gc's list (request.csp_nonce...).
+    for wrapper in gc.get_objects():
+        if not issubclass(type(wrapper), BaseDatabaseWrapper) or wrapper.connection is None:
+            continue
+        if wrapper.settings_dict.get("NAME") in test_databases:
+            wrapper.connection.close()  # the driver's own close: the wrapper may belong to a finished thread
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, whose teardown drops the test databases, with this process's connections to them closed
+    first (``close_connections_to_the_test_databases``)."""
+    yield
+    close_connections_to_the_test_databases()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _fast_password_hashing() -> None:
     # Each PBKDF2 login costs about a second; tests do not need the real cost.

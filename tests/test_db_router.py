@@ -150,3 +150,28 @@ def test_migrations_run_on_the_primary_only() -> None:
     assert router.allow_migrate("default", "clients")
     assert not router.allow_migrate("replica", "clients")
     assert not router.allow_migrate("replica", "auth", model_name="user")
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True, databases=BOTH)
+def test_no_connection_is_left_open_to_stop_the_test_database_being_dropped() -> None:
+    """The replica mirror's connection, and a connection wrapper no longer in ``connections``, are closed before
+    the test run drops its database (tests/conftest.py): left open, DROP DATABASE failed and the database stayed."""
+    import time
+
+    from tests.conftest import close_connections_to_the_test_databases
+
+    replica = connections["replica"]
+    replica.ensure_connection()
+    stale = connections["default"].copy()
+    stale.ensure_connection()
+    pids = [replica.connection.info.backend_pid, stale.connection.info.backend_pid]
+
+    close_connections_to_the_test_databases()
+
+    deadline, still_open = time.monotonic() + 10, pids
+    while still_open and time.monotonic() < deadline:
+        with connections["default"]._nodb_cursor() as cursor:  # the server's "postgres" database, as the drop does
+            cursor.execute("SELECT pid FROM pg_stat_activity WHERE pid = ANY(%s)", [pids])
+            still_open = [row[0] for row in cursor.fetchall()]
+        time.sleep(0.05)
+    assert still_open == []
