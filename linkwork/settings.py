@@ -88,6 +88,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A request that may write (POST, PUT, PATCH, DELETE) runs in one transaction: a change and its audit row are
+    # saved together or not at all, and a 500 rolls back what the request had written.
+    "linkwork.transactions.AtomicWritesMiddleware",
     # Marks the user verified once they have given a one-time code in this session; the next middleware sends
     # anyone who must use two-factor authentication, and has not yet, to enrol or give a code.
     # Renews the idle timeout at most once a minute, instead of writing the session on every request.
