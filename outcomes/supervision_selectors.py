@@ -5,7 +5,7 @@ drill-down lists, supervision sessions and actions, cases flagged for supervisio
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -353,17 +353,20 @@ def drilldown_referrals(
 
 
 # --- Flags and safeguarding concerns -------------------------------------------------------------------------------
-def open_flags(*, service_ids: set[UUID], filters: DashboardFilter) -> QuerySet[CaseSupervisionFlag]:
-    """Flags not yet discussed in a supervision session, oldest first."""
+def open_flags(
+    *, service_ids: Collection[UUID], practice_id: UUID | None = None, worker_id: UUID | None = None
+) -> QuerySet[CaseSupervisionFlag]:
+    """Flags not yet discussed in a supervision session, oldest first; of the chosen practice's people and
+    the chosen link worker's cases, when the dashboard is filtered to them."""
     flags = CaseSupervisionFlag.objects.filter(case__service__in=service_ids, discussed_at=None)
-    if filters.practice is not None:
-        flags = flags.filter(case__client__practice=filters.practice)
-    if filters.worker is not None:
-        flags = flags.filter(case__link_worker=filters.worker)
+    if practice_id is not None:
+        flags = flags.filter(case__client__practice_id=practice_id)
+    if worker_id is not None:
+        flags = flags.filter(case__link_worker_id=worker_id)
     return flags.select_related("case__client", "case__link_worker", "raised_by").order_by("raised_at")
 
 
-def undecided_concerns(*, service_ids: set[UUID]) -> QuerySet[SafeguardingConcern]:
+def undecided_concerns(*, service_ids: Collection[UUID]) -> QuerySet[SafeguardingConcern]:
     """Safeguarding concerns with no decision yet, oldest first. The dashboard's filters do not apply: a
     supervisor must not miss a concern because of a filter."""
     return (

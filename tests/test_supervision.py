@@ -844,6 +844,55 @@ def test_the_dashboard_lists_flags_and_concerns_with_links_uk_dates_and_escaped_
     assert "<b>Bold</b>" not in page
 
 
+def test_the_dashboards_flags_follow_its_filters_and_its_concerns_never_do(client, world: World) -> None:
+    """The lists are read by statements kept a process for each shape of filter (linkwork.compiled): each
+    filter, asked in turn in one process, must still narrow the flags to its own, and never the concerns."""
+    hill = factories.PracticeFactory(name="Hill Surgery", services=[world.service])
+    mine = make_case(world, world.link_worker, start=d(3, 1), practice=world.practice, name="Ann Riverside")
+    theirs = make_case(world, world.colleague, start=d(3, 1), practice=hill, name="Bob Hill")
+    for case in (mine, theirs):
+        client_services.supervision_flag_raise(case=case, by=case.link_worker, question=f"About {case.client}")
+        client_services.safeguarding_concern_raise(case=case, by=case.link_worker, detail="Worried")
+
+    def listed(**chosen) -> tuple[set[str], set[str]]:
+        board = selectors.caseload_dashboard(user=world.supervisor, filters=DashboardFilter(**chosen))
+        return {f.client_name for f in board.flags}, {c.client_name for c in board.concerns}
+
+    both = {"Ann Riverside", "Bob Hill"}
+    for _ in range(2):  # the second time from the kept statements
+        assert listed() == (both, both)
+        assert listed(worker=world.link_worker) == ({"Ann Riverside"}, both)
+        assert listed(practice=hill) == ({"Bob Hill"}, both)
+        assert listed(practice=hill, worker=world.colleague) == ({"Bob Hill"}, both)
+        assert listed(practice=hill, worker=world.link_worker) == (set(), both)
+    login(client, world.supervisor)
+    page = client.get(reverse("outcomes:dashboard"), {"worker": str(world.colleague.pk)}).text
+    assert "About Bob Hill" in page and "About Ann Riverside" not in page
+
+
+def test_each_service_sees_only_its_own_flags_and_concerns_on_one_process(client, world: World) -> None:
+    """Two services' supervisors, one after the other, on one process that keeps the lists' statements: each
+    statement is asked with the supervisor's own services, never with the last one's."""
+    other_supervisor = factories.UserFactory(email="gp@hillside.example.nhs.uk", full_name="Dr Hill")
+    factories.MembershipFactory(user=other_supervisor, organisation=world.other_service, role=Role.SUPERVISOR)
+    ours = make_case(world, world.link_worker, start=d(3, 1), name="Ours Riverside")
+    theirs = make_case(
+        world, world.other_link_worker, start=d(3, 1), name="Theirs Hillside", service=world.other_service
+    )
+    for case in (ours, theirs):
+        client_services.supervision_flag_raise(case=case, by=case.link_worker, question="Question")
+        client_services.safeguarding_concern_raise(case=case, by=case.link_worker, detail="Worried")
+    for supervisor, seen, unseen in [
+        (world.supervisor, "Ours Riverside", "Theirs Hillside"),
+        (other_supervisor, "Theirs Hillside", "Ours Riverside"),
+        (world.supervisor, "Ours Riverside", "Theirs Hillside"),
+    ]:
+        login(client, supervisor)
+        page = client.get(reverse("outcomes:dashboard")).text
+        assert page.count(seen) == 2  # the flag and the concern
+        assert unseen not in page
+
+
 @pytest.mark.parametrize(("persona", "status"), [("supervisor", 403), ("other_link_worker", 404), ("referrer", 403)])
 def test_who_may_not_flag_or_raise_a_concern(client, world: World, persona: str, status: int) -> None:
     case = make_case(world, world.link_worker, start=d(3, 1))
