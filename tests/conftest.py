@@ -225,3 +225,27 @@ def ensure_reference_data() -> None:
 
     if not Instrument.objects.exists():
         importlib.import_module("outcomes.migrations.0002_load_instruments").forward(apps, None)
+
+
+def contact_data(**overrides: str) -> dict[str, str]:
+    """The contact form as a link worker fills it in: a 30-minute phone call yesterday at 09:30."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    today = timezone.localdate() - dt.timedelta(days=1)
+    data = {
+        "date_day": str(today.day),
+        "date_month": str(today.month),
+        "date_year": str(today.year),
+        "time": "09:30",
+        "method": "phone",
+        "duration_minutes": "30",
+        "notes": "Talked about the garden",
+        "next_step": "",
+        "follow_up_on_day": "",
+        "follow_up_on_month": "",
+        "follow_up_on_year": "",
+    }
+    data.update(overrides)
+    return data

@@ -5,7 +5,6 @@ The failures are real PostgreSQL errors: a trigger that refuses audit rows stand
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -14,13 +13,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseServerError
 from django.test import Client as HttpClient
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import timezone
 
 from clients.models import ClientAlert, Contact
 from linkwork.audit.models import AuditEvent
 from linkwork.transactions import AtomicWritesMiddleware
 from tests import factories
-from tests.conftest import World, login, make_world
+from tests.conftest import World, contact_data, login
 
 # These tests commit, as production does: the failure must undo what the request had already written, which a
 # test's own enclosing transaction would hide.
@@ -54,27 +52,8 @@ def refuse_audit() -> Iterator[Callable[[], None]]:
 
 
 @pytest.fixture
-def people() -> World:
-    return make_world()
-
-
-@pytest.fixture
-def open_case(people: World):
-    return factories.ActiveCaseFactory(client__service=people.service, link_worker=people.link_worker)
-
-
-def _contact_form() -> dict[str, str]:
-    day = timezone.localdate() - dt.timedelta(days=1)
-    return {
-        "date_day": str(day.day),
-        "date_month": str(day.month),
-        "date_year": str(day.year),
-        "time": "09:30",
-        "method": "phone",
-        "duration_minutes": "30",
-        "notes": "Talked about the allotment",
-        "next_step": "",
-    }
+def open_case(world: World):
+    return factories.ActiveCaseFactory(client__service=world.service, link_worker=world.link_worker)
 
 
 def _signed_in(user) -> HttpClient:
@@ -82,17 +61,17 @@ def _signed_in(user) -> HttpClient:
     return login(HttpClient(raise_request_exception=False), user)
 
 
-def test_a_contact_whose_audit_row_cannot_be_written_is_not_saved(people: World, open_case, refuse_audit) -> None:
-    client = _signed_in(people.link_worker)
+def test_a_contact_whose_audit_row_cannot_be_written_is_not_saved(world: World, open_case, refuse_audit) -> None:
+    client = _signed_in(world.link_worker)
     refuse_audit()
-    response = client.post(reverse("clients:contact_new", args=[open_case.pk]), _contact_form())
+    response = client.post(reverse("clients:contact_new", args=[open_case.pk]), contact_data())
     assert response.status_code == 500
     # Nothing kept: no contact without its audit row, and so nothing to log twice when they try again.
     assert not Contact.objects.filter(case=open_case).exists()
 
 
-def test_an_alert_whose_audit_row_cannot_be_written_is_not_raised(people: World, open_case, refuse_audit) -> None:
-    client = _signed_in(people.link_worker)
+def test_an_alert_whose_audit_row_cannot_be_written_is_not_raised(world: World, open_case, refuse_audit) -> None:
+    client = _signed_in(world.link_worker)
     refuse_audit()
     response = client.post(
         reverse("clients:alert_add", args=[open_case.client.pk]),
@@ -103,15 +82,15 @@ def test_an_alert_whose_audit_row_cannot_be_written_is_not_raised(people: World,
 
 
 def test_when_the_audit_store_is_back_the_same_contact_is_saved_once_with_its_audit_row(
-    people: World, open_case, refuse_audit
+    world: World, open_case, refuse_audit
 ) -> None:
-    client = _signed_in(people.link_worker)
+    client = _signed_in(world.link_worker)
     refuse_audit()
     url = reverse("clients:contact_new", args=[open_case.pk])
-    assert client.post(url, _contact_form()).status_code == 500
+    assert client.post(url, contact_data()).status_code == 500
     with connection.cursor() as cursor:
         cursor.execute("ALTER TABLE audit_auditevent DISABLE TRIGGER test_refuse_audit")
-    assert client.post(url, _contact_form()).status_code == 302
+    assert client.post(url, contact_data()).status_code == 302
     (contact,) = Contact.objects.filter(case=open_case)
     assert AuditEvent.objects.filter(object_type="clients.contact", object_id=str(contact.pk)).count() == 1
 
@@ -138,7 +117,7 @@ def test_a_write_request_runs_in_one_transaction_and_a_read_in_none() -> None:
     }
 
 
-def test_an_error_response_rolls_back_what_the_request_wrote(people: World) -> None:
+def test_an_error_response_rolls_back_what_the_request_wrote(world: World) -> None:
     """Django hands a middleware the 500 page, not the exception: the page is enough to roll back."""
 
     def view(request: HttpRequest) -> HttpResponse:
@@ -149,7 +128,7 @@ def test_an_error_response_rolls_back_what_the_request_wrote(people: World) -> N
     assert not AuditEvent.objects.filter(summary="written before the failure").exists()
 
 
-def test_a_successful_write_request_commits(people: World) -> None:
+def test_a_successful_write_request_commits(world: World) -> None:
     def view(request: HttpRequest) -> HttpResponse:
         AuditEvent.objects.create(action="view", summary="written by a request that succeeded")
         return HttpResponse(status=302)

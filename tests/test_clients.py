@@ -22,7 +22,7 @@ from linkwork.accounts.access import forget_kept_access
 from linkwork.audit.models import AuditEvent
 from linkwork.forms import kept
 from tests import factories
-from tests.conftest import SESSION_QUERIES, World, login
+from tests.conftest import SESSION_QUERIES, World, contact_data, login
 
 
 @pytest.fixture
@@ -300,25 +300,6 @@ def test_resume_is_post_only(client, world: World, case) -> None:
 
 
 # --- Views: logging a contact -------------------------------------------------------------------------------------
-def contact_data(**overrides: str) -> dict[str, str]:
-    today = timezone.localdate() - dt.timedelta(days=1)
-    data = {
-        "date_day": str(today.day),
-        "date_month": str(today.month),
-        "date_year": str(today.year),
-        "time": "09:30",
-        "method": "phone",
-        "duration_minutes": "30",
-        "notes": "Talked about the garden",
-        "next_step": "",
-        "follow_up_on_day": "",
-        "follow_up_on_month": "",
-        "follow_up_on_year": "",
-    }
-    data.update(overrides)
-    return data
-
-
 def test_logging_a_contact_counts_it(client, world: World, case) -> None:
     login(client, world.link_worker)
     response = client.post(reverse("clients:contact_new", args=[case.pk]), contact_data(), follow=True)
